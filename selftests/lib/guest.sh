@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for tests that run inside a lab guest.  Sourced after ktap.sh.
+
+NF_CKPT_KO=$TOP_DIR/nf_ckpt.ko
+LAB_FAULT_KO=$SELFTESTS_DIR/lab/modules/ckpt_lab_fault.ko
+CKPTCTL=$TOP_DIR/build/ckptctl
+
+# Bytes held by live objects of the kmalloc caches, where a module's leaked
+# allocations land (a leak in a module's own cache is reported by the kernel
+# itself when the module destroys the cache).  Filesystem and memory
+# management caches are left out: the 9p root and the page cache move them
+# by tens of KiB for reasons of their own.  slub_debug keeps caches from
+# being merged, so these are the true kmalloc caches.
+slab_bytes()
+{
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+	awk '$1 ~ /^kmalloc-/ { sum += $2 * $4 } END { print sum }' /proc/slabinfo
+}
+
+# Is the generic netlink family NAME registered in this namespace?
+genl_family_present()
+{
+	genl ctrl get name "$1" > /dev/null 2>&1
+}
+
+# Slab growth a test tolerates (kmalloc caches; see slab_bytes): a few KiB
+# come and go with the kernel's own work.
+SLAB_SLACK=8192
+
+# module_cycles KO NAME COUNT [PARAM...]
+# Load and unload a module COUNT times; the generic netlink family NAME, if
+# not "-", must appear with each load and disappear with each unload.
+module_cycles()
+{
+	local ko=$1 family=$2 count=$3 name i
+	shift 3
+
+	name=$(basename "$ko" .ko)
+	for i in $(seq "$count"); do
+		insmod "$ko" "$@" ||
+			{ echo "# cycle $i: insmod failed"; return 1; }
+		if [ "$family" != - ] && ! genl_family_present "$family"; then
+			echo "# cycle $i: family $family missing after load"
+			return 1
+		fi
+		rmmod "$name" || { echo "# cycle $i: rmmod failed"; return 1; }
+		if [ "$family" != - ] && genl_family_present "$family"; then
+			echo "# cycle $i: family $family still there after unload"
+			return 1
+		fi
+	done
+}
+
+# slab_within_slack BEFORE: has the slab grown by at most SLAB_SLACK bytes
+# since slab_bytes printed BEFORE?  Growth that fades within a few seconds
+# (objects freed after an RCU grace period, per-CPU caches being flushed)
+# is noise; a leak stays.
+slab_within_slack()
+{
+	local after grew try
+
+	for try in 1 2 3; do
+		after=$(slab_bytes)
+		grew=$((after - $1))
+		echo "# slab: before=$1 after=$after grew=$grew slack=$SLAB_SLACK"
+		[ "$grew" -le "$SLAB_SLACK" ] && return 0
+		sleep 2
+	done
+	return 1
+}
