@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ckptctl: administration of nf_ckpt over its generic netlink family.
+ */
+#ifndef CKPTCTL_H
+#define CKPTCTL_H
+
+#include <stdbool.h>
+#include <netlink/genl/genl.h>
+
+struct ckpt_nl {
+	struct nl_sock *sock;
+	int family;
+};
+
+struct ckptctl {
+	struct ckpt_nl nl;
+	bool json;
+};
+
+typedef int (*ckpt_nl_reply_fn)(struct nlattr **attrs, void *arg);
+
+int ckpt_nl_open(struct ckpt_nl *nl);
+void ckpt_nl_close(struct ckpt_nl *nl);
+struct nl_msg *ckpt_nl_request(const struct ckpt_nl *nl, int cmd, int flags);
+int ckpt_nl_transact(struct ckpt_nl *nl, struct nl_msg *msg,
+		     ckpt_nl_reply_fn fn, void *arg);
+
+int ckptctl_stats(struct ckptctl *ctl, int argc, char **argv);
+
+#endif /* CKPTCTL_H */

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckptctl stats: the namespace's budget and counters.
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <linux/nf_ckpt.h>
+
+#include "ckptctl.h"
+
+struct stats {
+	uint32_t entries;
+	uint32_t budget;
+	uint64_t set;
+	uint64_t cleared;
+	uint64_t expired;
+	uint64_t refused_budget;
+	uint64_t rule_hits;
+};
+
+static int read_stats(struct nlattr **attrs, void *arg)
+{
+	struct nlattr *tb[NF_CKPT_STATS_A_MAX + 1];
+	struct stats *s = arg;
+
+	if (!attrs[NF_CKPT_A_STATS] ||
+	    nla_parse_nested(tb, NF_CKPT_STATS_A_MAX, attrs[NF_CKPT_A_STATS],
+			     NULL) < 0) {
+		fprintf(stderr, "ckptctl: reply without statistics\n");
+		return -1;
+	}
+
+	if (tb[NF_CKPT_STATS_A_ENTRIES])
+		s->entries = nla_get_u32(tb[NF_CKPT_STATS_A_ENTRIES]);
+	if (tb[NF_CKPT_STATS_A_BUDGET])
+		s->budget = nla_get_u32(tb[NF_CKPT_STATS_A_BUDGET]);
+	if (tb[NF_CKPT_STATS_A_SET])
+		s->set = nla_get_u64(tb[NF_CKPT_STATS_A_SET]);
+	if (tb[NF_CKPT_STATS_A_CLEARED])
+		s->cleared = nla_get_u64(tb[NF_CKPT_STATS_A_CLEARED]);
+	if (tb[NF_CKPT_STATS_A_EXPIRED])
+		s->expired = nla_get_u64(tb[NF_CKPT_STATS_A_EXPIRED]);
+	if (tb[NF_CKPT_STATS_A_REFUSED_BUDGET])
+		s->refused_budget = nla_get_u64(tb[NF_CKPT_STATS_A_REFUSED_BUDGET]);
+	if (tb[NF_CKPT_STATS_A_RULE_HITS])
+		s->rule_hits = nla_get_u64(tb[NF_CKPT_STATS_A_RULE_HITS]);
+	return 0;
+}
+
+static void print_stats(const struct stats *s, bool json)
+{
+	const char *fmt = json ?
+		"{\"entries\":%" PRIu32 ",\"budget\":%" PRIu32
+		",\"set\":%" PRIu64 ",\"cleared\":%" PRIu64
+		",\"expired\":%" PRIu64 ",\"refused_budget\":%" PRIu64
+		",\"rule_hits\":%" PRIu64 "}\n" :
+		"entries: %" PRIu32 "\nbudget: %" PRIu32
+		"\nset: %" PRIu64 "\ncleared: %" PRIu64
+		"\nexpired: %" PRIu64 "\nrefused for budget: %" PRIu64
+		"\nrule hits: %" PRIu64 "\n";
+
+	printf(fmt, s->entries, s->budget, s->set, s->cleared, s->expired,
+	       s->refused_budget, s->rule_hits);
+}
+
+int ckptctl_stats(struct ckptctl *ctl, int argc, char **argv)
+{
+	struct stats s = { 0 };
+	struct nl_msg *msg;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "ckptctl: stats takes no arguments\n");
+		return -1;
+	}
+
+	msg = ckpt_nl_request(&ctl->nl, NF_CKPT_CMD_STATS_GET, 0);
+	if (!msg)
+		return -1;
+	if (ckpt_nl_transact(&ctl->nl, msg, read_stats, &s))
+		return -1;
+
+	print_stats(&s, ctl->json);
+	return 0;
+}
