@@ -21,14 +21,32 @@ struct ckpt_net *ckpt_pernet(const struct net *net)
 static int __net_init ckpt_net_init(struct net *net)
 {
 	struct ckpt_net *cn = ckpt_pernet(net);
+	int err;
 
+	mutex_init(&cn->lock);
+	cn->net = net;
 	cn->budget = CKPT_DEFAULT_BUDGET;
+	cn->mark_bit = CKPT_DEFAULT_MARK_BIT;
+
+	err = ckpt_table_init(cn);
+	if (err)
+		return err;
+
+	ckpt_gc_start(cn);
 	pr_debug("netns %u: created\n", net->ns.inum);
 	return 0;
 }
 
+/*
+ * Runs before conntrack's own exit for the namespace (we registered after
+ * it), so the flags can still be cleared from live entries.
+ */
 static void __net_exit ckpt_net_exit(struct net *net)
 {
+	struct ckpt_net *cn = ckpt_pernet(net);
+
+	ckpt_gc_stop(cn);
+	ckpt_table_destroy(cn);
 	pr_debug("netns %u: destroyed\n", net->ns.inum);
 }
 

@@ -6,12 +6,181 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/rhashtable.h>
 #include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack.h>
 #include <linux/nf_ckpt.h>
 
 #include "nf_ckpt.h"
 
 static struct genl_family ckpt_genl_family;
+
+static const struct nla_policy ckpt_tuple_policy[NF_CKPT_TUPLE_A_MAX + 1] = {
+	[NF_CKPT_TUPLE_A_PROTO] = { .type = NLA_U8 },
+	[NF_CKPT_TUPLE_A_SRC_V4] = { .type = NLA_BE32 },
+	[NF_CKPT_TUPLE_A_DST_V4] = { .type = NLA_BE32 },
+	[NF_CKPT_TUPLE_A_SRC_V6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NF_CKPT_TUPLE_A_DST_V6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NF_CKPT_TUPLE_A_SRC_PORT] = { .type = NLA_BE16 },
+	[NF_CKPT_TUPLE_A_DST_PORT] = { .type = NLA_BE16 },
+};
+
+static bool ckpt_proto_has_ports(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return true;
+	}
+	return false;
+}
+
+static int ckpt_nl_parse_addrs(struct nlattr **tb, struct ckpt_key *key,
+			       struct nlattr *nest,
+			       struct netlink_ext_ack *extack)
+{
+	if (tb[NF_CKPT_TUPLE_A_SRC_V4] && tb[NF_CKPT_TUPLE_A_DST_V4]) {
+		key->family = NFPROTO_IPV4;
+		key->src.ip = nla_get_in_addr(tb[NF_CKPT_TUPLE_A_SRC_V4]);
+		key->dst.ip = nla_get_in_addr(tb[NF_CKPT_TUPLE_A_DST_V4]);
+	} else if (tb[NF_CKPT_TUPLE_A_SRC_V6] && tb[NF_CKPT_TUPLE_A_DST_V6]) {
+		key->family = NFPROTO_IPV6;
+		key->src.in6 = nla_get_in6_addr(tb[NF_CKPT_TUPLE_A_SRC_V6]);
+		key->dst.in6 = nla_get_in6_addr(tb[NF_CKPT_TUPLE_A_DST_V6]);
+	} else {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "tuple needs a source and a destination address of one family");
+		return -EINVAL;
+	}
+
+	if ((tb[NF_CKPT_TUPLE_A_SRC_V4] || tb[NF_CKPT_TUPLE_A_DST_V4]) &&
+	    (tb[NF_CKPT_TUPLE_A_SRC_V6] || tb[NF_CKPT_TUPLE_A_DST_V6])) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "tuple mixes IPv4 and IPv6 addresses");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The connection a request names: NF_CKPT_A_TUPLE and NF_CKPT_A_ZONE. */
+static int ckpt_nl_parse_key(struct genl_info *info, struct ckpt_key *key)
+{
+	struct nlattr *tb[NF_CKPT_TUPLE_A_MAX + 1];
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *nest = info->attrs[NF_CKPT_A_TUPLE];
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_TUPLE)) {
+		NL_SET_ERR_MSG(extack, "request needs the connection's tuple");
+		return -EINVAL;
+	}
+
+	err = nla_parse_nested(tb, NF_CKPT_TUPLE_A_MAX, nest, ckpt_tuple_policy,
+			       extack);
+	if (err)
+		return err;
+
+	memset(key, 0, sizeof(*key));
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, NF_CKPT_TUPLE_A_PROTO) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, NF_CKPT_TUPLE_A_SRC_PORT) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, NF_CKPT_TUPLE_A_DST_PORT)) {
+		NL_SET_ERR_MSG(extack, "tuple needs a protocol and both ports");
+		return -EINVAL;
+	}
+
+	key->proto = nla_get_u8(tb[NF_CKPT_TUPLE_A_PROTO]);
+	if (!ckpt_proto_has_ports(key->proto)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NF_CKPT_TUPLE_A_PROTO],
+				    "protocol must be TCP, UDP, UDP-Lite, SCTP or DCCP");
+		return -EINVAL;
+	}
+
+	key->sport = nla_get_be16(tb[NF_CKPT_TUPLE_A_SRC_PORT]);
+	key->dport = nla_get_be16(tb[NF_CKPT_TUPLE_A_DST_PORT]);
+	if (!key->sport || !key->dport) {
+		NL_SET_ERR_MSG_ATTR(extack, key->sport ?
+				    tb[NF_CKPT_TUPLE_A_DST_PORT] :
+				    tb[NF_CKPT_TUPLE_A_SRC_PORT],
+				    "port 0 does not name a connection");
+		return -EINVAL;
+	}
+
+	if (info->attrs[NF_CKPT_A_ZONE])
+		key->zone = nla_get_u16(info->attrs[NF_CKPT_A_ZONE]);
+
+	return ckpt_nl_parse_addrs(tb, key, nest, extack);
+}
+
+static int ckpt_nl_put_tuple(struct sk_buff *skb, int type,
+			     const struct nf_conntrack_tuple *t)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+
+	if (nla_put_u8(skb, NF_CKPT_TUPLE_A_PROTO, t->dst.protonum))
+		goto cancel;
+	if (t->src.l3num == NFPROTO_IPV4) {
+		if (nla_put_in_addr(skb, NF_CKPT_TUPLE_A_SRC_V4, t->src.u3.ip) ||
+		    nla_put_in_addr(skb, NF_CKPT_TUPLE_A_DST_V4, t->dst.u3.ip))
+			goto cancel;
+	} else {
+		if (nla_put_in6_addr(skb, NF_CKPT_TUPLE_A_SRC_V6, &t->src.u3.in6) ||
+		    nla_put_in6_addr(skb, NF_CKPT_TUPLE_A_DST_V6, &t->dst.u3.in6))
+			goto cancel;
+	}
+	if (nla_put_be16(skb, NF_CKPT_TUPLE_A_SRC_PORT, t->src.u.all) ||
+	    nla_put_be16(skb, NF_CKPT_TUPLE_A_DST_PORT, t->dst.u.all))
+		goto cancel;
+
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* One entry's message: its connection as conntrack has it now. */
+static int ckpt_nl_fill_entry(struct sk_buff *skb, u32 portid, u32 seq,
+			      int flags, const struct ckpt_entry *e,
+			      const struct nf_conn *ct)
+{
+	s32 timeout = nf_ct_expires(ct) / HZ;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &ckpt_genl_family, flags,
+			  NF_CKPT_CMD_ENTRY_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	if (ckpt_nl_put_tuple(skb, NF_CKPT_A_TUPLE,
+			      &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
+	    ckpt_nl_put_tuple(skb, NF_CKPT_A_REPLY,
+			      &ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
+	    nla_put_u16(skb, NF_CKPT_A_ZONE, e->key.zone) ||
+	    nla_put_u32(skb, NF_CKPT_A_OWNER, READ_ONCE(e->owner)) ||
+	    nla_put_u32(skb, NF_CKPT_A_TIMEOUT, max(timeout, 0)) ||
+	    nla_put_u32(skb, NF_CKPT_A_STATUS, READ_ONCE(ct->status)) ||
+	    nla_put_u8(skb, NF_CKPT_A_SYNC, READ_ONCE(e->sync)))
+		goto cancel;
+
+	if (nf_ct_protonum(ct) == IPPROTO_TCP &&
+	    nla_put_u8(skb, NF_CKPT_A_TCP_STATE, READ_ONCE(ct->proto.tcp.state)))
+		goto cancel;
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
 
 static int ckpt_nl_put_stats(struct sk_buff *skb, const struct ckpt_net *cn)
 {
@@ -24,6 +193,7 @@ static int ckpt_nl_put_stats(struct sk_buff *skb, const struct ckpt_net *cn)
 	if (nla_put_u32(skb, NF_CKPT_STATS_A_ENTRIES,
 			atomic_read(&cn->entries)) ||
 	    nla_put_u32(skb, NF_CKPT_STATS_A_BUDGET, READ_ONCE(cn->budget)) ||
+	    nla_put_u8(skb, NF_CKPT_STATS_A_MARK_BIT, READ_ONCE(cn->mark_bit)) ||
 	    nla_put_u64_64bit(skb, NF_CKPT_STATS_A_SET,
 			      atomic64_read(&cn->set), NF_CKPT_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, NF_CKPT_STATS_A_CLEARED,
@@ -74,12 +244,242 @@ free_msg:
 	return err;
 }
 
-/*
- * A request of an operation without attributes gets an empty policy, so
- * that the core rejects any attribute it is sent.
+static int ckpt_nl_flag_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct ckpt_key key;
+	u32 owner = 0;
+	int err;
+
+	err = ckpt_nl_parse_key(info, &key);
+	if (err)
+		return err;
+
+	if (info->attrs[NF_CKPT_A_OWNER])
+		owner = nla_get_u32(info->attrs[NF_CKPT_A_OWNER]);
+
+	return ckpt_flag_set(cn, &key, owner, info->snd_portid, info->extack);
+}
+
+static int ckpt_nl_flag_clear_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct ckpt_key key;
+	int err;
+
+	err = ckpt_nl_parse_key(info, &key);
+	if (err)
+		return err;
+
+	return ckpt_flag_clear(cn, &key, info->snd_portid, info->extack);
+}
+
+static int ckpt_nl_entry_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct ckpt_entry *e;
+	struct ckpt_key key;
+	struct sk_buff *msg;
+	struct nf_conn *ct;
+	int err;
+
+	err = ckpt_nl_parse_key(info, &key);
+	if (err)
+		return err;
+
+	ct = ckpt_ct_find(cn->net, &key);
+	if (!ct) {
+		NL_SET_ERR_MSG(info->extack, "no such connection in conntrack");
+		return -ENOENT;
+	}
+	ckpt_key_from_ct(&key, ct);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto put_ct;
+	}
+
+	mutex_lock(&cn->lock);
+	e = ckpt_entry_lookup(cn, &key);
+	if (e)
+		err = ckpt_nl_fill_entry(msg, info->snd_portid, info->snd_seq,
+					 0, e, ct);
+	mutex_unlock(&cn->lock);
+
+	if (!e) {
+		NL_SET_ERR_MSG(info->extack, "connection is not check-pointed");
+		err = -ENOENT;
+	}
+	if (err)
+		goto free_msg;
+
+	nf_ct_put(ct);
+	return genlmsg_reply(msg, info);
+
+free_msg:
+	nlmsg_free(msg);
+put_ct:
+	nf_ct_put(ct);
+	return err;
+}
+
+/**
+ * struct ckpt_dump - where a dump of the index stands between messages
+ * @iter: the walk of the index
+ * @owner: only entries of this owner, if @by_owner
+ * @by_owner: whether the dump is filtered
  */
+struct ckpt_dump {
+	struct rhashtable_iter iter;
+	u32 owner;
+	bool by_owner;
+};
+
+static int ckpt_nl_entry_get_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct ckpt_net *cn = ckpt_pernet(sock_net(cb->skb->sk));
+	struct nlattr *owner = info->attrs[NF_CKPT_A_OWNER];
+	struct ckpt_dump *d;
+
+	if (info->attrs[NF_CKPT_A_TUPLE] || info->attrs[NF_CKPT_A_ZONE]) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "a dump is filtered by owner only; get one entry without NLM_F_DUMP");
+		return -EINVAL;
+	}
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+
+	if (owner) {
+		d->owner = nla_get_u32(owner);
+		d->by_owner = true;
+	}
+	rhashtable_walk_enter(&cn->index, &d->iter);
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+static int ckpt_nl_entry_get_done(struct netlink_callback *cb)
+{
+	struct ckpt_dump *d = (struct ckpt_dump *)cb->args[0];
+
+	rhashtable_walk_exit(&d->iter);
+	kfree(d);
+	return 0;
+}
+
+/*
+ * Put E in the dump unless filtered out or its connection is gone (the
+ * garbage collection will remove it).  -EMSGSIZE when the message is full.
+ */
+static int ckpt_nl_dump_entry(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct ckpt_dump *d, const struct ckpt_entry *e)
+{
+	struct ckpt_net *cn = ckpt_pernet(sock_net(cb->skb->sk));
+	struct nf_conn *ct;
+	int err;
+
+	if (d->by_owner && READ_ONCE(e->owner) != d->owner)
+		return 0;
+
+	ct = ckpt_ct_find(cn->net, &e->key);
+	if (!ct)
+		return 0;
+
+	err = ckpt_nl_fill_entry(skb, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI, e, ct);
+	nf_ct_put(ct);
+	return err;
+}
+
+static int ckpt_nl_entry_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct ckpt_dump *d = (struct ckpt_dump *)cb->args[0];
+	struct ckpt_entry *e;
+	int err = 0;
+
+	rhashtable_walk_start(&d->iter);
+	while ((e = rhashtable_walk_peek(&d->iter))) {
+		if (IS_ERR(e)) {
+			if (PTR_ERR(e) == -EAGAIN)
+				continue;
+			err = PTR_ERR(e);
+			break;
+		}
+
+		err = ckpt_nl_dump_entry(skb, cb, d, e);
+		if (err)
+			break;
+		rhashtable_walk_next(&d->iter);
+	}
+	rhashtable_walk_stop(&d->iter);
+
+	if (err == -EMSGSIZE)
+		return skb->len;
+	return err ?: 0;
+}
+
+static int ckpt_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct nlattr *mark_bit = info->attrs[NF_CKPT_A_MARK_BIT];
+	struct nlattr *budget = info->attrs[NF_CKPT_A_BUDGET];
+	int err = 0;
+
+	if (!mark_bit && !budget) {
+		NL_SET_ERR_MSG(info->extack, "nothing to set: give a budget or a mark bit");
+		return -EINVAL;
+	}
+
+	mutex_lock(&cn->lock);
+	if (mark_bit && nla_get_u8(mark_bit) != cn->mark_bit &&
+	    atomic_read(&cn->entries)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, mark_bit,
+				    "cannot move the flag to another mark bit while entries are flagged");
+		err = -EBUSY;
+		goto unlock;
+	}
+
+	/* A lower budget refuses new flags; flagged entries stay. */
+	if (budget)
+		WRITE_ONCE(cn->budget, nla_get_u32(budget));
+	if (mark_bit)
+		WRITE_ONCE(cn->mark_bit, nla_get_u8(mark_bit));
+
+unlock:
+	mutex_unlock(&cn->lock);
+	return err;
+}
+
 static const struct nla_policy ckpt_nl_stats_get_policy[NF_CKPT_A_MAX + 1] = {
 	[NF_CKPT_A_STATS] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy ckpt_nl_flag_set_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_TUPLE] = NLA_POLICY_NESTED(ckpt_tuple_policy),
+	[NF_CKPT_A_ZONE] = { .type = NLA_U16 },
+	[NF_CKPT_A_OWNER] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy ckpt_nl_flag_clear_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_TUPLE] = NLA_POLICY_NESTED(ckpt_tuple_policy),
+	[NF_CKPT_A_ZONE] = { .type = NLA_U16 },
+};
+
+/* Do: TUPLE and ZONE; dump: OWNER only (checked in the start callback). */
+static const struct nla_policy ckpt_nl_entry_get_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_TUPLE] = NLA_POLICY_NESTED(ckpt_tuple_policy),
+	[NF_CKPT_A_ZONE] = { .type = NLA_U16 },
+	[NF_CKPT_A_OWNER] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy ckpt_nl_config_set_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_BUDGET] = { .type = NLA_U32 },
+	[NF_CKPT_A_MARK_BIT] = NLA_POLICY_MAX(NLA_U8, 31),
 };
 
 static const struct genl_ops ckpt_nl_ops[] = {
@@ -87,6 +487,37 @@ static const struct genl_ops ckpt_nl_ops[] = {
 		.cmd = NF_CKPT_CMD_STATS_GET,
 		.doit = ckpt_nl_stats_get_doit,
 		.policy = ckpt_nl_stats_get_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_FLAG_SET,
+		.doit = ckpt_nl_flag_set_doit,
+		.policy = ckpt_nl_flag_set_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_FLAG_CLEAR,
+		.doit = ckpt_nl_flag_clear_doit,
+		.policy = ckpt_nl_flag_clear_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_ENTRY_GET,
+		.doit = ckpt_nl_entry_get_doit,
+		.start = ckpt_nl_entry_get_start,
+		.dumpit = ckpt_nl_entry_get_dumpit,
+		.done = ckpt_nl_entry_get_done,
+		.policy = ckpt_nl_entry_get_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_CONFIG_SET,
+		.doit = ckpt_nl_config_set_doit,
+		.policy = ckpt_nl_config_set_policy,
 		.maxattr = NF_CKPT_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

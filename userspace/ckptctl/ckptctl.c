@@ -18,7 +18,13 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "set", ckptctl_set, "flag a connection: TUPLE [-o OWNER]" },
+	{ "clear", ckptctl_clear, "clear a connection's flag: TUPLE" },
+	{ "get", ckptctl_get, "show one flagged connection: TUPLE" },
+	{ "list", ckptctl_list, "show flagged connections [-o OWNER]" },
 	{ "stats", ckptctl_stats, "show the budget and counters" },
+	{ "budget", ckptctl_budget, "show or set the budget: [ENTRIES]" },
+	{ "mark-bit", ckptctl_mark_bit, "set the mark bit of the flag: BIT" },
 };
 
 static void print_usage(FILE *f)
@@ -28,6 +34,7 @@ static void print_usage(FILE *f)
 	fprintf(f, "usage: ckptctl [-j|--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nTUPLE: -p PROTO -s SRC -d DST --sport PORT --dport PORT [-w ZONE]\n");
 }
 
 static const struct command *find_command(const char *name)

@@ -27,5 +27,11 @@ int ckpt_nl_transact(struct ckpt_nl *nl, struct nl_msg *msg,
 		     ckpt_nl_reply_fn fn, void *arg);
 
 int ckptctl_stats(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_budget(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_mark_bit(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_set(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_clear(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_get(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_list(struct ckptctl *ctl, int argc, char **argv);
 
 #endif /* CKPTCTL_H */

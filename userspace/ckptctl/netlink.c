@@ -168,6 +168,7 @@ int ckpt_nl_transact(struct ckpt_nl *nl, struct nl_msg *msg,
 	}
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &t);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, &t);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, &t);
 
 	err = nl_send_auto(nl->sock, msg);

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <linux/nf_ckpt.h>
 
 #include "ckptctl.h"
@@ -12,6 +13,7 @@
 struct stats {
 	uint32_t entries;
 	uint32_t budget;
+	uint8_t mark_bit;
 	uint64_t set;
 	uint64_t cleared;
 	uint64_t expired;
@@ -35,6 +37,8 @@ static int read_stats(struct nlattr **attrs, void *arg)
 		s->entries = nla_get_u32(tb[NF_CKPT_STATS_A_ENTRIES]);
 	if (tb[NF_CKPT_STATS_A_BUDGET])
 		s->budget = nla_get_u32(tb[NF_CKPT_STATS_A_BUDGET]);
+	if (tb[NF_CKPT_STATS_A_MARK_BIT])
+		s->mark_bit = nla_get_u8(tb[NF_CKPT_STATS_A_MARK_BIT]);
 	if (tb[NF_CKPT_STATS_A_SET])
 		s->set = nla_get_u64(tb[NF_CKPT_STATS_A_SET]);
 	if (tb[NF_CKPT_STATS_A_CLEARED])
@@ -52,15 +56,15 @@ static void print_stats(const struct stats *s, bool json)
 {
 	const char *fmt = json ?
 		"{\"entries\":%" PRIu32 ",\"budget\":%" PRIu32
-		",\"set\":%" PRIu64 ",\"cleared\":%" PRIu64
+		",\"mark_bit\":%u,\"set\":%" PRIu64 ",\"cleared\":%" PRIu64
 		",\"expired\":%" PRIu64 ",\"refused_budget\":%" PRIu64
 		",\"rule_hits\":%" PRIu64 "}\n" :
 		"entries: %" PRIu32 "\nbudget: %" PRIu32
-		"\nset: %" PRIu64 "\ncleared: %" PRIu64
+		"\nmark bit: %u\nset: %" PRIu64 "\ncleared: %" PRIu64
 		"\nexpired: %" PRIu64 "\nrefused for budget: %" PRIu64
 		"\nrule hits: %" PRIu64 "\n";
 
-	printf(fmt, s->entries, s->budget, s->set, s->cleared, s->expired,
+	printf(fmt, s->entries, s->budget, s->mark_bit, s->set, s->cleared, s->expired,
 	       s->refused_budget, s->rule_hits);
 }
 
@@ -83,4 +87,50 @@ int ckptctl_stats(struct ckptctl *ctl, int argc, char **argv)
 
 	print_stats(&s, ctl->json);
 	return 0;
+}
+
+static int set_config(struct ckptctl *ctl, int attr, const char *what,
+		      const char *value, uint32_t max)
+{
+	struct nl_msg *msg;
+	unsigned long v;
+	char *end;
+
+	v = strtoul(value, &end, 0);
+	if (!*value || *end || value[0] == '-' || v > max) {
+		fprintf(stderr, "ckptctl: bad %s '%s'\n", what, value);
+		return -1;
+	}
+
+	msg = ckpt_nl_request(&ctl->nl, NF_CKPT_CMD_CONFIG_SET, 0);
+	if (!msg)
+		return -1;
+	if ((attr == NF_CKPT_A_BUDGET ?
+	     nla_put_u32(msg, attr, (uint32_t)v) :
+	     nla_put_u8(msg, attr, (uint8_t)v)) < 0) {
+		nlmsg_free(msg);
+		return -1;
+	}
+	return ckpt_nl_transact(&ctl->nl, msg, NULL, NULL);
+}
+
+int ckptctl_budget(struct ckptctl *ctl, int argc, char **argv)
+{
+	if (argc == 1)
+		return ckptctl_stats(ctl, 1, argv);
+	if (argc != 2) {
+		fprintf(stderr, "ckptctl: usage: ckptctl budget [ENTRIES]\n");
+		return -1;
+	}
+	return set_config(ctl, NF_CKPT_A_BUDGET, "budget", argv[1], UINT32_MAX);
+}
+
+int ckptctl_mark_bit(struct ckptctl *ctl, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "ckptctl: usage: ckptctl mark-bit BIT\n");
+		return -1;
+	}
+	/* The kernel refuses a bit over 31 with its own message. */
+	return set_config(ctl, NF_CKPT_A_MARK_BIT, "mark bit", argv[1], 255);
 }

@@ -18,10 +18,22 @@
  * enum nf_ckpt_cmd - operations of the nf_ckpt family
  * @NF_CKPT_CMD_STATS_GET: read the namespace's budget and counters; the
  *	reply carries %NF_CKPT_A_STATS.
+ * @NF_CKPT_CMD_FLAG_SET: flag the connection %NF_CKPT_A_TUPLE (in zone
+ *	%NF_CKPT_A_ZONE, default 0) for check-pointing, charged to
+ *	%NF_CKPT_A_OWNER; on a flagged connection, updates the owner.
+ * @NF_CKPT_CMD_FLAG_CLEAR: clear the flag of a connection; clearing an
+ *	unflagged connection is not an error.
+ * @NF_CKPT_CMD_ENTRY_GET: one flagged connection (do), or all of them (dump,
+ *	filtered by %NF_CKPT_A_OWNER if given); see &enum nf_ckpt_attr.
+ * @NF_CKPT_CMD_CONFIG_SET: set %NF_CKPT_A_BUDGET and/or %NF_CKPT_A_MARK_BIT.
  */
 enum nf_ckpt_cmd {
 	NF_CKPT_CMD_UNSPEC,
 	NF_CKPT_CMD_STATS_GET,
+	NF_CKPT_CMD_FLAG_SET,
+	NF_CKPT_CMD_FLAG_CLEAR,
+	NF_CKPT_CMD_ENTRY_GET,
+	NF_CKPT_CMD_CONFIG_SET,
 
 	/* private */
 	__NF_CKPT_CMD_MAX,
@@ -31,10 +43,33 @@ enum nf_ckpt_cmd {
 /**
  * enum nf_ckpt_attr - top-level attributes
  * @NF_CKPT_A_STATS: nest of &enum nf_ckpt_stats_attr
+ * @NF_CKPT_A_TUPLE: nest of &enum nf_ckpt_tuple_attr, a connection's
+ *	original direction (either direction is accepted in requests)
+ * @NF_CKPT_A_REPLY: nest of &enum nf_ckpt_tuple_attr, the reply direction:
+ *	it shows the NAT binding (replies only)
+ * @NF_CKPT_A_ZONE: u16, conntrack zone (default 0)
+ * @NF_CKPT_A_OWNER: u32, the subscriber a flag is charged to
+ * @NF_CKPT_A_TIMEOUT: u32, seconds left before the connection expires
+ * @NF_CKPT_A_TCP_STATE: u8, conntrack TCP state (TCP_CONNTRACK_*)
+ * @NF_CKPT_A_STATUS: u32, conntrack status bits (IPS_*)
+ * @NF_CKPT_A_SYNC: u8, &enum nf_ckpt_sync_state of the entry
+ * @NF_CKPT_A_BUDGET: u32, most entries that may be flagged at once
+ * @NF_CKPT_A_MARK_BIT: u8, the bit of the conntrack mark that carries the
+ *	flag (0 to 31)
  */
 enum nf_ckpt_attr {
 	NF_CKPT_A_UNSPEC,
 	NF_CKPT_A_STATS,
+	NF_CKPT_A_TUPLE,
+	NF_CKPT_A_REPLY,
+	NF_CKPT_A_ZONE,
+	NF_CKPT_A_OWNER,
+	NF_CKPT_A_TIMEOUT,
+	NF_CKPT_A_TCP_STATE,
+	NF_CKPT_A_STATUS,
+	NF_CKPT_A_SYNC,
+	NF_CKPT_A_BUDGET,
+	NF_CKPT_A_MARK_BIT,
 
 	/* private */
 	__NF_CKPT_A_MAX,
@@ -51,6 +86,7 @@ enum nf_ckpt_attr {
  * @NF_CKPT_STATS_A_REFUSED_BUDGET: u64, flags refused for lack of budget
  * @NF_CKPT_STATS_A_RULE_HITS: u64, new connections flagged by a rule
  * @NF_CKPT_STATS_A_PAD: padding for 64-bit attributes
+ * @NF_CKPT_STATS_A_MARK_BIT: u8, the bit of the conntrack mark in use
  */
 enum nf_ckpt_stats_attr {
 	NF_CKPT_STATS_A_UNSPEC,
@@ -62,10 +98,49 @@ enum nf_ckpt_stats_attr {
 	NF_CKPT_STATS_A_REFUSED_BUDGET,
 	NF_CKPT_STATS_A_RULE_HITS,
 	NF_CKPT_STATS_A_PAD,
+	NF_CKPT_STATS_A_MARK_BIT,
 
 	/* private */
 	__NF_CKPT_STATS_A_MAX,
 	NF_CKPT_STATS_A_MAX = __NF_CKPT_STATS_A_MAX - 1
+};
+
+/**
+ * enum nf_ckpt_tuple_attr - one direction of a connection, as conntrack(8)
+ *	shows it
+ * @NF_CKPT_TUPLE_A_PROTO: u8, IPPROTO_TCP, _UDP, _UDPLITE, _SCTP or _DCCP
+ * @NF_CKPT_TUPLE_A_SRC_V4: be32, source address (or %NF_CKPT_TUPLE_A_SRC_V6)
+ * @NF_CKPT_TUPLE_A_DST_V4: be32, destination address
+ * @NF_CKPT_TUPLE_A_SRC_V6: 16 bytes, IPv6 source address
+ * @NF_CKPT_TUPLE_A_DST_V6: 16 bytes, IPv6 destination address
+ * @NF_CKPT_TUPLE_A_SRC_PORT: be16, source port, not 0
+ * @NF_CKPT_TUPLE_A_DST_PORT: be16, destination port, not 0
+ *
+ * Both addresses are of one family.
+ */
+enum nf_ckpt_tuple_attr {
+	NF_CKPT_TUPLE_A_UNSPEC,
+	NF_CKPT_TUPLE_A_PROTO,
+	NF_CKPT_TUPLE_A_SRC_V4,
+	NF_CKPT_TUPLE_A_DST_V4,
+	NF_CKPT_TUPLE_A_SRC_V6,
+	NF_CKPT_TUPLE_A_DST_V6,
+	NF_CKPT_TUPLE_A_SRC_PORT,
+	NF_CKPT_TUPLE_A_DST_PORT,
+
+	/* private */
+	__NF_CKPT_TUPLE_A_MAX,
+	NF_CKPT_TUPLE_A_MAX = __NF_CKPT_TUPLE_A_MAX - 1
+};
+
+/**
+ * enum nf_ckpt_sync_state - where a flagged entry's state has reached
+ * @NF_CKPT_SYNC_PENDING: flagged; the peer has not confirmed holding it
+ * @NF_CKPT_SYNC_DONE: a replication daemon reported that the peer holds it
+ */
+enum nf_ckpt_sync_state {
+	NF_CKPT_SYNC_PENDING,
+	NF_CKPT_SYNC_DONE,
 };
 
 #endif /* _UAPI_LINUX_NF_CKPT_H */

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nf_ckpt: the index of flagged connections, keyed by zone and original
+ * tuple, so that counting, dumping and budgeting never walk conntrack.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+
+#include "nf_ckpt.h"
+
+const struct rhashtable_params ckpt_index_params = {
+	.key_len = sizeof(struct ckpt_key),
+	.key_offset = offsetof(struct ckpt_entry, key),
+	.head_offset = offsetof(struct ckpt_entry, node),
+	.automatic_shrinking = true,
+};
+
+void ckpt_key_from_ct(struct ckpt_key *key, const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+
+	memset(key, 0, sizeof(*key));
+	key->src = t->src.u3;
+	key->dst = t->dst.u3;
+	key->sport = t->src.u.all;
+	key->dport = t->dst.u.all;
+	key->zone = nf_ct_zone_id(nf_ct_zone(ct), IP_CT_DIR_ORIGINAL);
+	key->family = t->src.l3num;
+	key->proto = t->dst.protonum;
+}
+
+struct ckpt_entry *ckpt_entry_lookup(struct ckpt_net *cn,
+				     const struct ckpt_key *key)
+{
+	return rhashtable_lookup_fast(&cn->index, key, ckpt_index_params);
+}
+
+/*
+ * Charge one entry to the budget, or refuse.  The count may pass the
+ * budget for an instant while another CPU is refused; it never stays there.
+ */
+static bool ckpt_budget_charge(struct ckpt_net *cn)
+{
+	if (atomic_inc_return(&cn->entries) <= READ_ONCE(cn->budget))
+		return true;
+
+	atomic_dec(&cn->entries);
+	atomic64_inc(&cn->refused_budget);
+	return false;
+}
+
+/*
+ * Add KEY to the index, charged to OWNER.  -EEXIST if it is there already
+ * (the caller updates it), -ENOSPC when the budget is exhausted.
+ */
+int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
+		   struct netlink_ext_ack *extack)
+{
+	struct ckpt_entry *e;
+	int err;
+
+	if (!ckpt_budget_charge(cn)) {
+		NL_SET_ERR_MSG(extack,
+			       "budget of check-pointed entries exhausted");
+		return -ENOSPC;
+	}
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e) {
+		err = -ENOMEM;
+		goto uncharge;
+	}
+	e->key = *key;
+	e->owner = owner;
+	e->sync = NF_CKPT_SYNC_PENDING;
+
+	err = rhashtable_lookup_insert_fast(&cn->index, &e->node,
+					    ckpt_index_params);
+	if (err)
+		goto free_entry;
+
+	atomic64_inc(&cn->set);
+	return 0;
+
+free_entry:
+	kfree(e);
+uncharge:
+	atomic_dec(&cn->entries);
+	if (err != -EEXIST)
+		NL_SET_ERR_MSG(extack, "cannot add the entry to the index");
+	return err;
+}
+
+/* Remove E from the index; it is freed once RCU readers are done with it. */
+void ckpt_entry_remove(struct ckpt_net *cn, struct ckpt_entry *e)
+{
+	lockdep_assert_held(&cn->lock);
+
+	if (rhashtable_remove_fast(&cn->index, &e->node, ckpt_index_params))
+		return;
+
+	atomic_dec(&cn->entries);
+	kvfree_rcu_mightsleep(e);
+}
+
+int ckpt_table_init(struct ckpt_net *cn)
+{
+	return rhashtable_init(&cn->index, &ckpt_index_params);
+}
+
+static void ckpt_entry_free(void *ptr, void *arg)
+{
+	struct ckpt_entry *e = ptr;
+	struct ckpt_net *cn = arg;
+	struct nf_conn *ct;
+
+	/* The module is going away: leave no flag behind it. */
+	ct = ckpt_ct_find(cn->net, &e->key);
+	if (ct) {
+		ckpt_ct_mark(cn, ct, false);
+		nf_ct_put(ct);
+	}
+	atomic_dec(&cn->entries);
+	kfree(e);
+}
+
+/*
+ * No reader is left: the netlink family is gone or the namespace is dying,
+ * and garbage collection has stopped.
+ */
+void ckpt_table_destroy(struct ckpt_net *cn)
+{
+	rhashtable_free_and_destroy(&cn->index, ckpt_entry_free, cn);
+}
