@@ -62,8 +62,8 @@ int ckpt_flag_clear(struct ckpt_net *cn, const struct ckpt_key *req,
 	mutex_lock(&cn->lock);
 
 	e = ckpt_entry_lookup(cn, &key);
-	if (e) {
-		ckpt_entry_remove(cn, e);
+	if (e && ckpt_entry_unlink(cn, e)) {
+		ckpt_entry_free_rcu(e);
 		atomic64_inc(&cn->cleared);
 	}
 	if (ct && ckpt_ct_mark(cn, ct, false))

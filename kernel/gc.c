@@ -22,6 +22,7 @@
 /* Entries looked at between two points where the pass may sleep. */
 #define CKPT_GC_BATCH	64
 
+/* Entries unlinked during the walk, to free once out of its RCU section. */
 struct ckpt_gc_batch {
 	struct ckpt_entry *dead[CKPT_GC_BATCH];
 	unsigned int n_dead;
@@ -46,15 +47,13 @@ static bool ckpt_gc_alive(struct ckpt_net *cn, struct ckpt_entry *e,
 	return alive;
 }
 
-/* Outside the walk's RCU section: free what the batch found dead. */
-static void ckpt_gc_flush(struct ckpt_net *cn, struct ckpt_gc_batch *b)
+/* Outside the walk's RCU section: free what the batch unlinked. */
+static void ckpt_gc_flush(struct ckpt_gc_batch *b)
 {
 	unsigned int i;
 
-	for (i = 0; i < b->n_dead; i++) {
-		ckpt_entry_remove(cn, b->dead[i]);
-		atomic64_inc(&cn->expired);
-	}
+	for (i = 0; i < b->n_dead; i++)
+		ckpt_entry_free_rcu(b->dead[i]);
 	b->n_dead = 0;
 	b->seen = 0;
 	cond_resched();
@@ -69,25 +68,31 @@ static void ckpt_gc_pass(struct ckpt_net *cn, bool announce)
 	lockdep_assert_held(&cn->lock);
 
 	rhashtable_walk_enter(&cn->index, &iter);
-	rhashtable_walk_start(&iter);
+	ckpt_walk_resume(&iter);
 	while ((e = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(e)) {
 			if (PTR_ERR(e) == -EAGAIN)
 				continue;
 			break;
 		}
-		if (!ckpt_gc_alive(cn, e, announce))
+		/*
+		 * Unlinked at once, so that a walk restarted by a resize
+		 * cannot meet a dead entry twice.
+		 */
+		if (!ckpt_gc_alive(cn, e, announce) && ckpt_entry_unlink(cn, e)) {
 			b.dead[b.n_dead++] = e;
+			atomic64_inc(&cn->expired);
+		}
 
 		if (++b.seen == CKPT_GC_BATCH || b.n_dead == CKPT_GC_BATCH) {
 			rhashtable_walk_stop(&iter);
-			ckpt_gc_flush(cn, &b);
-			rhashtable_walk_start(&iter);
+			ckpt_gc_flush(&b);
+			ckpt_walk_resume(&iter);
 		}
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
-	ckpt_gc_flush(cn, &b);
+	ckpt_gc_flush(&b);
 }
 
 static void ckpt_gc_work(struct work_struct *work)

@@ -402,7 +402,7 @@ static int ckpt_nl_entry_get_dumpit(struct sk_buff *skb,
 	struct ckpt_entry *e;
 	int err = 0;
 
-	rhashtable_walk_start(&d->iter);
+	ckpt_walk_resume(&d->iter);
 	while ((e = rhashtable_walk_peek(&d->iter))) {
 		if (IS_ERR(e)) {
 			if (PTR_ERR(e) == -EAGAIN)

@@ -111,7 +111,9 @@ struct ckpt_entry *ckpt_entry_lookup(struct ckpt_net *cn,
 				     const struct ckpt_key *key);
 int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
 		   struct netlink_ext_ack *extack);
-void ckpt_entry_remove(struct ckpt_net *cn, struct ckpt_entry *e);
+bool ckpt_entry_unlink(struct ckpt_net *cn, struct ckpt_entry *e);
+void ckpt_entry_free_rcu(struct ckpt_entry *e);
+void ckpt_walk_resume(struct rhashtable_iter *iter) __acquires(RCU);
 
 /* conntrack.c: the flag on conntrack entries */
 struct nf_conn *ckpt_ct_find(struct net *net, const struct ckpt_key *key);

@@ -95,16 +95,37 @@ uncharge:
 	return err;
 }
 
-/* Remove E from the index; it is freed once RCU readers are done with it. */
-void ckpt_entry_remove(struct ckpt_net *cn, struct ckpt_entry *e)
+/*
+ * Take E out of the index; the caller frees it with ckpt_entry_free_rcu()
+ * once out of any RCU read section.  False if E was not in the index.
+ */
+bool ckpt_entry_unlink(struct ckpt_net *cn, struct ckpt_entry *e)
 {
 	lockdep_assert_held(&cn->lock);
 
 	if (rhashtable_remove_fast(&cn->index, &e->node, ckpt_index_params))
-		return;
+		return false;
 
 	atomic_dec(&cn->entries);
+	return true;
+}
+
+/* Free an unlinked entry once RCU readers are done with it; may sleep. */
+void ckpt_entry_free_rcu(struct ckpt_entry *e)
+{
 	kvfree_rcu_mightsleep(e);
+}
+
+/*
+ * Resume an index walk stopped with rhashtable_walk_stop().  If the table
+ * was resized meanwhile, the 6.1 walker restarts at the first bucket of the
+ * new table but keeps its last entry, which may since have been freed:
+ * forget it, and accept that entries already seen are seen again.
+ */
+void ckpt_walk_resume(struct rhashtable_iter *iter) __acquires(RCU)
+{
+	if (rhashtable_walk_start_check(iter) == -EAGAIN)
+		iter->p = NULL;
 }
 
 int ckpt_table_init(struct ckpt_net *cn)

@@ -18,6 +18,8 @@ in_guest "$@"
 CYCLES=100
 
 [ -r "$NF_CKPT_KO" ] || ktap_skip_all "nf_ckpt.ko is not built (run 'make')"
+# nf_ckpt uses conntrack's symbols; insmod does not resolve dependencies.
+modprobe nf_conntrack || ktap_skip_all "cannot load nf_conntrack"
 
 ktap_plan 8
 

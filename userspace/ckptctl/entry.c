@@ -98,7 +98,7 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 
 	t->sport = -1;
 	t->dport = -1;
-	optind = 1;
+	optind = 0;	/* glibc: start afresh, with default ordering */
 	while ((opt = getopt_long(argc, argv, "p:s:d:w:o:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
@@ -253,11 +253,15 @@ static int run_entry_cmd(struct ckptctl *ctl, int cmd, int flags, int argc,
 
 	if (parse_entry_args(argc, argv, &a))
 		return -1;
+	if ((flags & NLM_F_DUMP) && (a.has_tuple || a.zone)) {
+		fprintf(stderr, "ckptctl: list takes only -o OWNER; use get for one connection\n");
+		return -1;
+	}
 
 	msg = ckpt_nl_request(&ctl->nl, cmd, flags);
 	if (!msg)
 		return -1;
-	if ((a.has_tuple || !(flags & NLM_F_DUMP)) && put_tuple(msg, &a))
+	if (!(flags & NLM_F_DUMP) && put_tuple(msg, &a))
 		goto fail;
 	if (a.has_owner && nla_put_u32(msg, NF_CKPT_A_OWNER, a.owner) < 0)
 		goto fail;

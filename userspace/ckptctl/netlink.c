@@ -132,6 +132,23 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* The end of a dump, which carries the dump's error, if any. */
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct transaction *t = arg;
+	int err = 0;
+
+	t->done = true;
+	if (nlmsg_datalen(nlh) >= (int)sizeof(err))
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	if (err < 0) {
+		fprintf(stderr, "ckptctl: kernel: dump failed: %s\n", strerror(-err));
+		t->err = err;
+	}
+	return NL_STOP;
+}
+
 static int on_reply(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *attrs[NF_CKPT_A_MAX + 1];
@@ -168,7 +185,7 @@ int ckpt_nl_transact(struct ckpt_nl *nl, struct nl_msg *msg,
 	}
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &t);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &t);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, &t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, &t);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, &t);
 
 	err = nl_send_auto(nl->sock, msg);
