@@ -26,15 +26,21 @@ int ckpt_flag_set(struct ckpt_net *cn, const struct ckpt_key *req, u32 owner,
 
 	mutex_lock(&cn->lock);
 
-	/* Under cn->lock no entry leaves the index: E stays valid. */
+	/*
+	 * Under cn->lock no entry leaves the index: E stays valid.  A rule
+	 * may add the entry from a packet path between lookup and add.
+	 */
 	e = ckpt_entry_lookup(cn, &key);
-	if (e) {
-		WRITE_ONCE(e->owner, owner);
-	} else {
-		err = ckpt_entry_add(cn, &key, owner, extack);
-		if (err)
+	if (!e) {
+		err = ckpt_entry_add(cn, &key, owner, GFP_KERNEL_ACCOUNT, extack);
+		if (err == -EEXIST)
+			e = ckpt_entry_lookup(cn, &key);
+		else if (err)
 			goto unlock;
 	}
+	if (e)
+		WRITE_ONCE(e->owner, owner);
+	err = 0;
 
 	if (ckpt_ct_mark(cn, ct, true))
 		ckpt_ct_announce(ct, portid);
@@ -73,4 +79,29 @@ int ckpt_flag_clear(struct ckpt_net *cn, const struct ckpt_key *req,
 	if (ct)
 		nf_ct_put(ct);
 	return 0;
+}
+
+/*
+ * A rule matched CT, a connection not yet confirmed: flag it now, in the
+ * packet path, so that even its first event carries the flag.
+ */
+void ckpt_flag_new(struct ckpt_net *cn, struct nf_conn *ct, u32 owner)
+{
+	struct ckpt_entry *e;
+	struct ckpt_key key;
+	int err;
+
+	ckpt_key_from_ct(&key, ct);
+	err = ckpt_entry_add(cn, &key, owner, GFP_ATOMIC, NULL);
+	if (err == -EEXIST) {
+		/* A dead connection's entry, not yet collected: take it over. */
+		e = ckpt_entry_lookup(cn, &key);
+		if (e)
+			WRITE_ONCE(e->owner, owner);
+	} else if (err) {
+		return;
+	}
+
+	ckpt_ct_mark(cn, ct, true);
+	atomic64_inc(&cn->rule_hits);
 }

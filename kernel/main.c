@@ -32,9 +32,17 @@ static int __net_init ckpt_net_init(struct net *net)
 	if (err)
 		return err;
 
+	err = ckpt_rules_init(cn);
+	if (err)
+		goto destroy_table;
+
 	ckpt_gc_start(cn);
 	pr_debug("netns %u: created\n", net->ns.inum);
 	return 0;
+
+destroy_table:
+	ckpt_table_destroy(cn);
+	return err;
 }
 
 /*
@@ -45,6 +53,7 @@ static void __net_exit ckpt_net_exit(struct net *net)
 {
 	struct ckpt_net *cn = ckpt_pernet(net);
 
+	ckpt_rules_destroy(cn);
 	ckpt_gc_stop(cn);
 	ckpt_table_destroy(cn);
 	pr_debug("netns %u: destroyed\n", net->ns.inum);

@@ -15,6 +15,17 @@
 
 static struct genl_family ckpt_genl_family;
 
+enum ckpt_nl_mcgrp {
+	CKPT_NL_MCGRP_SYNC,
+};
+
+static const struct genl_multicast_group ckpt_nl_mcgrps[] = {
+	[CKPT_NL_MCGRP_SYNC] = {
+		.name = NF_CKPT_MCGRP_SYNC,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
 static const struct nla_policy ckpt_tuple_policy[NF_CKPT_TUPLE_A_MAX + 1] = {
 	[NF_CKPT_TUPLE_A_PROTO] = { .type = NLA_U8 },
 	[NF_CKPT_TUPLE_A_SRC_V4] = { .type = NLA_BE32 },
@@ -23,6 +34,17 @@ static const struct nla_policy ckpt_tuple_policy[NF_CKPT_TUPLE_A_MAX + 1] = {
 	[NF_CKPT_TUPLE_A_DST_V6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[NF_CKPT_TUPLE_A_SRC_PORT] = { .type = NLA_BE16 },
 	[NF_CKPT_TUPLE_A_DST_PORT] = { .type = NLA_BE16 },
+};
+
+static const struct nla_policy ckpt_rule_policy[NF_CKPT_RULE_A_MAX + 1] = {
+	[NF_CKPT_RULE_A_PROTO] = { .type = NLA_U8 },
+	[NF_CKPT_RULE_A_ADDR_V4] = { .type = NLA_BE32 },
+	[NF_CKPT_RULE_A_ADDR_V6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NF_CKPT_RULE_A_PORT] = { .type = NLA_BE16 },
+	[NF_CKPT_RULE_A_REMOTE_V4] = { .type = NLA_BE32 },
+	[NF_CKPT_RULE_A_REMOTE_V6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NF_CKPT_RULE_A_REMOTE_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[NF_CKPT_RULE_A_REMOTE_PORT] = { .type = NLA_BE16 },
 };
 
 static bool ckpt_proto_has_ports(u8 proto)
@@ -114,6 +136,156 @@ static int ckpt_nl_parse_key(struct genl_info *info, struct ckpt_key *key)
 	return ckpt_nl_parse_addrs(tb, key, nest, extack);
 }
 
+/* One address of a rule, IPv4 or IPv6 by the attribute present. */
+static int ckpt_nl_parse_rule_addr(struct nlattr *v4, struct nlattr *v6,
+				   u8 *family, union nf_inet_addr *addr)
+{
+	if (v4 && v6)
+		return -EINVAL;
+	if (v4) {
+		*family = NFPROTO_IPV4;
+		addr->ip = nla_get_in_addr(v4);
+	} else if (v6) {
+		*family = NFPROTO_IPV6;
+		addr->in6 = nla_get_in6_addr(v6);
+	}
+	return 0;
+}
+
+static int ckpt_nl_parse_remote(struct nlattr **tb, struct ckpt_rule *r,
+				struct nlattr *nest,
+				struct netlink_ext_ack *extack)
+{
+	u8 family = 0, max_len;
+
+	if (ckpt_nl_parse_rule_addr(tb[NF_CKPT_RULE_A_REMOTE_V4],
+				    tb[NF_CKPT_RULE_A_REMOTE_V6], &family,
+				    &r->remote)) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "rule has two remote addresses");
+		return -EINVAL;
+	}
+	if (tb[NF_CKPT_RULE_A_REMOTE_PORT])
+		r->remote_port = nla_get_be16(tb[NF_CKPT_RULE_A_REMOTE_PORT]);
+	if (tb[NF_CKPT_RULE_A_REMOTE_LEN])
+		r->remote_len = nla_get_u8(tb[NF_CKPT_RULE_A_REMOTE_LEN]);
+
+	if (!family) {
+		if (r->remote_len) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "remote prefix length without a remote address");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (family != r->key.family) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "remote and internal addresses are of different families");
+		return -EINVAL;
+	}
+
+	max_len = family == NFPROTO_IPV4 ? 32 : 128;
+	if (!tb[NF_CKPT_RULE_A_REMOTE_LEN])
+		r->remote_len = max_len;
+	if (r->remote_len > max_len || !r->remote_len) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NF_CKPT_RULE_A_REMOTE_LEN],
+				    "remote prefix length out of range for the family");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A rule request's NF_CKPT_A_RULE and NF_CKPT_A_OWNER, checked. */
+static int ckpt_nl_parse_rule(struct genl_info *info, struct ckpt_rule *r)
+{
+	struct nlattr *tb[NF_CKPT_RULE_A_MAX + 1];
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *nest = info->attrs[NF_CKPT_A_RULE];
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_RULE)) {
+		NL_SET_ERR_MSG(extack, "request needs a rule");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, NF_CKPT_RULE_A_MAX, nest, ckpt_rule_policy,
+			       extack);
+	if (err)
+		return err;
+
+	memset(r, 0, sizeof(*r));
+	if (ckpt_nl_parse_rule_addr(tb[NF_CKPT_RULE_A_ADDR_V4],
+				    tb[NF_CKPT_RULE_A_ADDR_V6], &r->key.family,
+				    &r->key.addr) || !r->key.family) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "rule needs one internal address, IPv4 or IPv6");
+		return -EINVAL;
+	}
+
+	if (tb[NF_CKPT_RULE_A_PROTO])
+		r->key.proto = nla_get_u8(tb[NF_CKPT_RULE_A_PROTO]);
+	if (tb[NF_CKPT_RULE_A_PORT])
+		r->key.port = nla_get_be16(tb[NF_CKPT_RULE_A_PORT]);
+	if (r->key.proto && !ckpt_proto_has_ports(r->key.proto)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NF_CKPT_RULE_A_PROTO],
+				    "protocol must be 0, TCP, UDP, UDP-Lite, SCTP or DCCP");
+		return -EINVAL;
+	}
+	if (!r->key.proto && r->key.port) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NF_CKPT_RULE_A_PORT],
+				    "a rule for all protocols must be for all ports");
+		return -EINVAL;
+	}
+
+	if (info->attrs[NF_CKPT_A_OWNER])
+		r->owner = nla_get_u32(info->attrs[NF_CKPT_A_OWNER]);
+
+	return ckpt_nl_parse_remote(tb, r, nest, extack);
+}
+
+static int ckpt_nl_put_rule_addr(struct sk_buff *skb, u8 family, int v4,
+				 int v6, const union nf_inet_addr *addr)
+{
+	if (family == NFPROTO_IPV4)
+		return nla_put_in_addr(skb, v4, addr->ip);
+	return nla_put_in6_addr(skb, v6, &addr->in6);
+}
+
+static int ckpt_nl_fill_rule(struct sk_buff *skb, u32 portid, u32 seq,
+			     const struct ckpt_rule *r)
+{
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &ckpt_genl_family, NLM_F_MULTI,
+			  NF_CKPT_CMD_RULE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	nest = nla_nest_start(skb, NF_CKPT_A_RULE);
+	if (!nest ||
+	    nla_put_u8(skb, NF_CKPT_RULE_A_PROTO, r->key.proto) ||
+	    ckpt_nl_put_rule_addr(skb, r->key.family, NF_CKPT_RULE_A_ADDR_V4,
+				  NF_CKPT_RULE_A_ADDR_V6, &r->key.addr) ||
+	    nla_put_be16(skb, NF_CKPT_RULE_A_PORT, r->key.port) ||
+	    nla_put_be16(skb, NF_CKPT_RULE_A_REMOTE_PORT, r->remote_port) ||
+	    nla_put_u8(skb, NF_CKPT_RULE_A_REMOTE_LEN, r->remote_len))
+		goto cancel;
+	if (r->remote_len &&
+	    ckpt_nl_put_rule_addr(skb, r->key.family, NF_CKPT_RULE_A_REMOTE_V4,
+				  NF_CKPT_RULE_A_REMOTE_V6, &r->remote))
+		goto cancel;
+	nla_nest_end(skb, nest);
+
+	if (nla_put_u32(skb, NF_CKPT_A_OWNER, r->owner))
+		goto cancel;
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
 static int ckpt_nl_put_tuple(struct sk_buff *skb, int type,
 			     const struct nf_conntrack_tuple *t)
 {
@@ -148,14 +320,13 @@ cancel:
 
 /* One entry's message: its connection as conntrack has it now. */
 static int ckpt_nl_fill_entry(struct sk_buff *skb, u32 portid, u32 seq,
-			      int flags, const struct ckpt_entry *e,
+			      int flags, u8 cmd, const struct ckpt_entry *e,
 			      const struct nf_conn *ct)
 {
 	s32 timeout = nf_ct_expires(ct) / HZ;
 	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &ckpt_genl_family, flags,
-			  NF_CKPT_CMD_ENTRY_GET);
+	hdr = genlmsg_put(skb, portid, seq, &ckpt_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 
@@ -304,7 +475,7 @@ static int ckpt_nl_entry_get_doit(struct sk_buff *skb, struct genl_info *info)
 	e = ckpt_entry_lookup(cn, &key);
 	if (e)
 		err = ckpt_nl_fill_entry(msg, info->snd_portid, info->snd_seq,
-					 0, e, ct);
+					 0, NF_CKPT_CMD_ENTRY_GET, e, ct);
 	mutex_unlock(&cn->lock);
 
 	if (!e) {
@@ -390,7 +561,8 @@ static int ckpt_nl_dump_entry(struct sk_buff *skb, struct netlink_callback *cb,
 		return 0;
 
 	err = ckpt_nl_fill_entry(skb, NETLINK_CB(cb->skb).portid,
-				 cb->nlh->nlmsg_seq, NLM_F_MULTI, e, ct);
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				 NF_CKPT_CMD_ENTRY_GET, e, ct);
 	nf_ct_put(ct);
 	return err;
 }
@@ -455,6 +627,116 @@ unlock:
 	return err;
 }
 
+/* Tell the sync group that E, the entry of CT, changed its sync state. */
+static void ckpt_nl_notify_sync(struct ckpt_net *cn, const struct ckpt_entry *e,
+				const struct nf_conn *ct)
+{
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&ckpt_genl_family, cn->net, CKPT_NL_MCGRP_SYNC))
+		return;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+
+	if (ckpt_nl_fill_entry(msg, 0, 0, 0, NF_CKPT_CMD_SYNC_NTF, e, ct)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_multicast_netns(&ckpt_genl_family, cn->net, msg, 0,
+				CKPT_NL_MCGRP_SYNC, GFP_KERNEL);
+}
+
+static int ckpt_nl_sync_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct ckpt_entry *e;
+	struct ckpt_key key;
+	struct nf_conn *ct;
+	u8 state;
+	int err;
+
+	err = ckpt_nl_parse_key(info, &key);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_SYNC)) {
+		NL_SET_ERR_MSG(info->extack, "request needs the sync state");
+		return -EINVAL;
+	}
+	state = nla_get_u8(info->attrs[NF_CKPT_A_SYNC]);
+
+	ct = ckpt_ct_find(cn->net, &key);
+	if (!ct) {
+		NL_SET_ERR_MSG(info->extack, "no such connection in conntrack");
+		return -ENOENT;
+	}
+	ckpt_key_from_ct(&key, ct);
+
+	mutex_lock(&cn->lock);
+	e = ckpt_entry_lookup(cn, &key);
+	if (!e) {
+		NL_SET_ERR_MSG(info->extack, "connection is not check-pointed");
+		err = -ENOENT;
+	} else if (READ_ONCE(e->sync) != state) {
+		WRITE_ONCE(e->sync, state);
+		ckpt_nl_notify_sync(cn, e, ct);
+	}
+	mutex_unlock(&cn->lock);
+
+	nf_ct_put(ct);
+	return err;
+}
+
+static int ckpt_nl_rule_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct ckpt_rule r;
+	int err;
+
+	err = ckpt_nl_parse_rule(info, &r);
+	if (err)
+		return err;
+	return ckpt_rule_add(cn, &r, info->extack);
+}
+
+static int ckpt_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct ckpt_rule r;
+	int err;
+
+	err = ckpt_nl_parse_rule(info, &r);
+	if (err)
+		return err;
+	return ckpt_rule_del(cn, &r, info->extack);
+}
+
+/* Rules in the order added; cb->args[0] counts those already sent. */
+static int ckpt_nl_rule_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct ckpt_net *cn = ckpt_pernet(sock_net(cb->skb->sk));
+	const struct ckpt_rule *r;
+	long skip = cb->args[0];
+	long n = 0;
+
+	mutex_lock(&cn->lock);
+	list_for_each_entry(r, &cn->rule_list, list) {
+		if (n++ < skip)
+			continue;
+		if (ckpt_nl_fill_rule(skb, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, r)) {
+			n--;
+			break;
+		}
+	}
+	mutex_unlock(&cn->lock);
+
+	cb->args[0] = n;
+	return skb->len;
+}
+
 static const struct nla_policy ckpt_nl_stats_get_policy[NF_CKPT_A_MAX + 1] = {
 	[NF_CKPT_A_STATS] = { .type = NLA_REJECT },
 };
@@ -480,6 +762,21 @@ static const struct nla_policy ckpt_nl_entry_get_policy[NF_CKPT_A_MAX + 1] = {
 static const struct nla_policy ckpt_nl_config_set_policy[NF_CKPT_A_MAX + 1] = {
 	[NF_CKPT_A_BUDGET] = { .type = NLA_U32 },
 	[NF_CKPT_A_MARK_BIT] = NLA_POLICY_MAX(NLA_U8, 31),
+};
+
+static const struct nla_policy ckpt_nl_sync_set_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_TUPLE] = NLA_POLICY_NESTED(ckpt_tuple_policy),
+	[NF_CKPT_A_ZONE] = { .type = NLA_U16 },
+	[NF_CKPT_A_SYNC] = NLA_POLICY_MAX(NLA_U8, NF_CKPT_SYNC_DONE),
+};
+
+static const struct nla_policy ckpt_nl_rule_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_RULE] = NLA_POLICY_NESTED(ckpt_rule_policy),
+	[NF_CKPT_A_OWNER] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy ckpt_nl_rule_get_policy[NF_CKPT_A_MAX + 1] = {
+	[NF_CKPT_A_RULE] = { .type = NLA_REJECT },
 };
 
 static const struct genl_ops ckpt_nl_ops[] = {
@@ -521,6 +818,34 @@ static const struct genl_ops ckpt_nl_ops[] = {
 		.maxattr = NF_CKPT_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
+	{
+		.cmd = NF_CKPT_CMD_SYNC_SET,
+		.doit = ckpt_nl_sync_set_doit,
+		.policy = ckpt_nl_sync_set_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_RULE_ADD,
+		.doit = ckpt_nl_rule_add_doit,
+		.policy = ckpt_nl_rule_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_RULE_DEL,
+		.doit = ckpt_nl_rule_del_doit,
+		.policy = ckpt_nl_rule_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NF_CKPT_CMD_RULE_GET,
+		.dumpit = ckpt_nl_rule_get_dumpit,
+		.policy = ckpt_nl_rule_get_policy,
+		.maxattr = NF_CKPT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
 };
 
 static struct genl_family ckpt_genl_family __ro_after_init = {
@@ -531,6 +856,8 @@ static struct genl_family ckpt_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = ckpt_nl_ops,
 	.n_ops = ARRAY_SIZE(ckpt_nl_ops),
+	.mcgrps = ckpt_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(ckpt_nl_mcgrps),
 };
 
 int __init ckpt_netlink_init(void)

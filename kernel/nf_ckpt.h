@@ -57,12 +57,49 @@ struct ckpt_entry {
 };
 
 /**
+ * struct ckpt_rule_key - a rule's internal endpoint; hashed as raw bytes
+ */
+struct ckpt_rule_key {
+	union nf_inet_addr addr;
+	__be16 port;
+	u8 family;
+	u8 proto;
+};
+
+/**
+ * struct ckpt_rule - an endpoint rule, for a PCP MAP mapping
+ * @node: in &ckpt_net.rules, among rules of the same endpoint
+ * @list: in &ckpt_net.rule_list, for dumps
+ * @key: internal endpoint; port 0 is every port, proto 0 every protocol
+ * @remote: remote prefix of a FILTER
+ * @remote_len: its length; 0: any remote
+ * @remote_port: remote port of a FILTER; 0: any
+ * @owner: the subscriber flags from this rule are charged to
+ * @rcu: for freeing after packet paths are done with it
+ */
+struct ckpt_rule {
+	struct rhlist_head node;
+	struct list_head list;
+	struct ckpt_rule_key key;
+	union nf_inet_addr remote;
+	u8 remote_len;
+	__be16 remote_port;
+	u32 owner;
+	struct rcu_head rcu;
+};
+
+/**
  * struct ckpt_net - per network namespace state
  * @lock: serializes every change of the index, of the flags and of the
  *	configuration (set, clear, garbage collection, config); lookups and
  *	dumps read the index under RCU only
  * @index: flagged connections, by &struct ckpt_key
  * @gc_work: checks the index against conntrack and re-announces entries
+ * @rules: endpoint rules by internal endpoint; read by packet paths under
+ *	RCU, changed under @lock
+ * @rule_list: the same rules, in the order they were added, under @lock
+ * @n_rules: rules in @rules; the packet hook is registered while it is
+ *	not 0, so a namespace without rules pays nothing per packet
  * @net: the namespace
  * @gc_passes: checks done, for re-announcing every CKPT_ANNOUNCE_PASSES
  * @budget: most entries that may be flagged at once
@@ -82,6 +119,9 @@ struct ckpt_net {
 	struct mutex lock;	/* serializes changes: see @lock above */
 	struct rhashtable index;
 	struct delayed_work gc_work;
+	struct rhltable rules;
+	struct list_head rule_list;
+	unsigned int n_rules;
 	struct net *net;
 	unsigned int gc_passes;
 	u32 budget;
@@ -110,7 +150,7 @@ void ckpt_key_from_ct(struct ckpt_key *key, const struct nf_conn *ct);
 struct ckpt_entry *ckpt_entry_lookup(struct ckpt_net *cn,
 				     const struct ckpt_key *key);
 int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
-		   struct netlink_ext_ack *extack);
+		   gfp_t gfp, struct netlink_ext_ack *extack);
 bool ckpt_entry_unlink(struct ckpt_net *cn, struct ckpt_entry *e);
 void ckpt_entry_free_rcu(struct ckpt_entry *e);
 void ckpt_walk_resume(struct rhashtable_iter *iter) __acquires(RCU);
@@ -126,6 +166,15 @@ int ckpt_flag_set(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
 		  u32 portid, struct netlink_ext_ack *extack);
 int ckpt_flag_clear(struct ckpt_net *cn, const struct ckpt_key *key,
 		    u32 portid, struct netlink_ext_ack *extack);
+void ckpt_flag_new(struct ckpt_net *cn, struct nf_conn *ct, u32 owner);
+
+/* rules.c: endpoint rules and the hook that applies them */
+int ckpt_rules_init(struct ckpt_net *cn);
+void ckpt_rules_destroy(struct ckpt_net *cn);
+int ckpt_rule_add(struct ckpt_net *cn, const struct ckpt_rule *tmpl,
+		  struct netlink_ext_ack *extack);
+int ckpt_rule_del(struct ckpt_net *cn, const struct ckpt_rule *tmpl,
+		  struct netlink_ext_ack *extack);
 
 /* gc.c: the index checked against conntrack */
 void ckpt_gc_start(struct ckpt_net *cn);

@@ -58,7 +58,7 @@ static bool ckpt_budget_charge(struct ckpt_net *cn)
  * (the caller updates it), -ENOSPC when the budget is exhausted.
  */
 int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
-		   struct netlink_ext_ack *extack)
+		   gfp_t gfp, struct netlink_ext_ack *extack)
 {
 	struct ckpt_entry *e;
 	int err;
@@ -69,7 +69,7 @@ int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
 		return -ENOSPC;
 	}
 
-	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	e = kzalloc(sizeof(*e), gfp);
 	if (!e) {
 		err = -ENOMEM;
 		goto uncharge;

@@ -22,9 +22,12 @@ static const struct command commands[] = {
 	{ "clear", ckptctl_clear, "clear a connection's flag: TUPLE" },
 	{ "get", ckptctl_get, "show one flagged connection: TUPLE" },
 	{ "list", ckptctl_list, "show flagged connections [-o OWNER]" },
+	{ "rule", ckptctl_rule, "endpoint rules: add|del RULE, list" },
 	{ "stats", ckptctl_stats, "show the budget and counters" },
 	{ "budget", ckptctl_budget, "show or set the budget: [ENTRIES]" },
 	{ "mark-bit", ckptctl_mark_bit, "set the mark bit of the flag: BIT" },
+	{ "sync-set", ckptctl_sync_set, "report sync state: TUPLE --state done|pending" },
+	{ "monitor", ckptctl_monitor, "print sync state changes as they happen" },
 };
 
 static void print_usage(FILE *f)
@@ -35,6 +38,7 @@ static void print_usage(FILE *f)
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nTUPLE: -p PROTO -s SRC -d DST --sport PORT --dport PORT [-w ZONE]\n");
+	fprintf(f, "RULE: -a ADDR [-p PROTO] [--port PORT] [--remote PREFIX[/LEN]] [--remote-port PORT] [-o OWNER]\n");
 }
 
 static const struct command *find_command(const char *name)

@@ -33,5 +33,10 @@ int ckptctl_set(struct ckptctl *ctl, int argc, char **argv);
 int ckptctl_clear(struct ckptctl *ctl, int argc, char **argv);
 int ckptctl_get(struct ckptctl *ctl, int argc, char **argv);
 int ckptctl_list(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_sync_set(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_monitor(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_rule(struct ckptctl *ctl, int argc, char **argv);
+int ckptctl_print_entry(struct nlattr **attrs, void *arg);
+int ckpt_nl_subscribe(struct ckpt_nl *nl, const char *group);
 
 #endif /* CKPTCTL_H */

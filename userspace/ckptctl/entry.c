@@ -31,6 +31,7 @@ struct entry_args {
 	uint16_t zone;
 	uint32_t owner;
 	bool has_owner;
+	int sync;	/* -1: not given */
 };
 
 static int parse_u32(const char *s, const char *what, uint32_t max,
@@ -90,6 +91,7 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 		{ "dport", required_argument, NULL, 'D' },
 		{ "zone", required_argument, NULL, 'w' },
 		{ "owner", required_argument, NULL, 'o' },
+		{ "state", required_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tuple *t = &a->tuple;
@@ -98,6 +100,7 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 
 	t->sport = -1;
 	t->dport = -1;
+	a->sync = -1;
 	optind = 0;	/* glibc: start afresh, with default ordering */
 	while ((opt = getopt_long(argc, argv, "p:s:d:w:o:", options, NULL)) != -1) {
 		switch (opt) {
@@ -128,6 +131,17 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 			if (parse_u32(optarg, "owner", UINT32_MAX, &a->owner))
 				return -1;
 			a->has_owner = true;
+			break;
+		case 'y':
+			if (!strcmp(optarg, "done")) {
+				a->sync = NF_CKPT_SYNC_DONE;
+			} else if (!strcmp(optarg, "pending")) {
+				a->sync = NF_CKPT_SYNC_PENDING;
+			} else {
+				fprintf(stderr, "ckptctl: sync state must be done or pending, not '%s'\n",
+					optarg);
+				return -1;
+			}
 			break;
 		default:
 			return -1;
@@ -211,7 +225,7 @@ static uint32_t get_u32_or(struct nlattr *a, uint32_t def)
 	return a ? nla_get_u32(a) : def;
 }
 
-static int print_entry(struct nlattr **attrs, void *arg)
+int ckptctl_print_entry(struct nlattr **attrs, void *arg)
 {
 	static const char * const sync_names[] = { "pending", "done" };
 	char orig[256], reply[256];
@@ -265,9 +279,11 @@ static int run_entry_cmd(struct ckptctl *ctl, int cmd, int flags, int argc,
 		goto fail;
 	if (a.has_owner && nla_put_u32(msg, NF_CKPT_A_OWNER, a.owner) < 0)
 		goto fail;
+	if (a.sync >= 0 && nla_put_u8(msg, NF_CKPT_A_SYNC, (uint8_t)a.sync) < 0)
+		goto fail;
 
 	return ckpt_nl_transact(&ctl->nl, msg,
-				cmd == NF_CKPT_CMD_ENTRY_GET ? print_entry : NULL,
+				cmd == NF_CKPT_CMD_ENTRY_GET ? ckptctl_print_entry : NULL,
 				&ctl->json);
 
 fail:
@@ -294,4 +310,9 @@ int ckptctl_get(struct ckptctl *ctl, int argc, char **argv)
 int ckptctl_list(struct ckptctl *ctl, int argc, char **argv)
 {
 	return run_entry_cmd(ctl, NF_CKPT_CMD_ENTRY_GET, NLM_F_DUMP, argc, argv);
+}
+
+int ckptctl_sync_set(struct ckptctl *ctl, int argc, char **argv)
+{
+	return run_entry_cmd(ctl, NF_CKPT_CMD_SYNC_SET, 0, argc, argv);
 }

@@ -208,3 +208,24 @@ free_cb:
 	nl_cb_put(cb);
 	return err < 0 ? err : 0;
 }
+
+/* Join a multicast group of the family; replies then come unasked. */
+int ckpt_nl_subscribe(struct ckpt_nl *nl, const char *group)
+{
+	int id, err;
+
+	id = genl_ctrl_resolve_grp(nl->sock, NF_CKPT_FAMILY_NAME, group);
+	if (id < 0) {
+		fprintf(stderr, "ckptctl: no multicast group '%s': %s\n", group,
+			nl_geterror(id));
+		return id;
+	}
+	err = nl_socket_add_membership(nl->sock, id);
+	if (err < 0) {
+		fprintf(stderr, "ckptctl: cannot join group '%s': %s\n", group,
+			nl_geterror(err));
+		return err;
+	}
+	nl_socket_disable_seq_check(nl->sock);
+	return 0;
+}

@@ -14,6 +14,9 @@
 #define NF_CKPT_FAMILY_NAME	"nf_ckpt"
 #define NF_CKPT_FAMILY_VERSION	1
 
+/* Multicast group of sync state changes (%NF_CKPT_CMD_SYNC_NTF). */
+#define NF_CKPT_MCGRP_SYNC	"sync"
+
 /**
  * enum nf_ckpt_cmd - operations of the nf_ckpt family
  * @NF_CKPT_CMD_STATS_GET: read the namespace's budget and counters; the
@@ -26,6 +29,17 @@
  * @NF_CKPT_CMD_ENTRY_GET: one flagged connection (do), or all of them (dump,
  *	filtered by %NF_CKPT_A_OWNER if given); see &enum nf_ckpt_attr.
  * @NF_CKPT_CMD_CONFIG_SET: set %NF_CKPT_A_BUDGET and/or %NF_CKPT_A_MARK_BIT.
+ * @NF_CKPT_CMD_SYNC_SET: a replication daemon reports %NF_CKPT_A_SYNC for
+ *	a flagged connection; the change is sent to %NF_CKPT_MCGRP_SYNC.
+ * @NF_CKPT_CMD_SYNC_NTF: notification of a sync state change: the entry's
+ *	%NF_CKPT_A_TUPLE, %NF_CKPT_A_ZONE, %NF_CKPT_A_OWNER, %NF_CKPT_A_SYNC.
+ * @NF_CKPT_CMD_RULE_ADD: add the endpoint rule %NF_CKPT_A_RULE, charged to
+ *	%NF_CKPT_A_OWNER: every new connection from or to its internal
+ *	endpoint (and its remote, if the rule has a filter) is flagged before
+ *	it is confirmed.
+ * @NF_CKPT_CMD_RULE_DEL: delete the rule equal to %NF_CKPT_A_RULE;
+ *	connections it flagged stay flagged.
+ * @NF_CKPT_CMD_RULE_GET: dump the rules: %NF_CKPT_A_RULE, %NF_CKPT_A_OWNER.
  */
 enum nf_ckpt_cmd {
 	NF_CKPT_CMD_UNSPEC,
@@ -34,6 +48,11 @@ enum nf_ckpt_cmd {
 	NF_CKPT_CMD_FLAG_CLEAR,
 	NF_CKPT_CMD_ENTRY_GET,
 	NF_CKPT_CMD_CONFIG_SET,
+	NF_CKPT_CMD_SYNC_SET,
+	NF_CKPT_CMD_SYNC_NTF,
+	NF_CKPT_CMD_RULE_ADD,
+	NF_CKPT_CMD_RULE_DEL,
+	NF_CKPT_CMD_RULE_GET,
 
 	/* private */
 	__NF_CKPT_CMD_MAX,
@@ -56,6 +75,7 @@ enum nf_ckpt_cmd {
  * @NF_CKPT_A_BUDGET: u32, most entries that may be flagged at once
  * @NF_CKPT_A_MARK_BIT: u8, the bit of the conntrack mark that carries the
  *	flag (0 to 31)
+ * @NF_CKPT_A_RULE: nest of &enum nf_ckpt_rule_attr
  */
 enum nf_ckpt_attr {
 	NF_CKPT_A_UNSPEC,
@@ -70,6 +90,7 @@ enum nf_ckpt_attr {
 	NF_CKPT_A_SYNC,
 	NF_CKPT_A_BUDGET,
 	NF_CKPT_A_MARK_BIT,
+	NF_CKPT_A_RULE,
 
 	/* private */
 	__NF_CKPT_A_MAX,
@@ -131,6 +152,36 @@ enum nf_ckpt_tuple_attr {
 	/* private */
 	__NF_CKPT_TUPLE_A_MAX,
 	NF_CKPT_TUPLE_A_MAX = __NF_CKPT_TUPLE_A_MAX - 1
+};
+
+/**
+ * enum nf_ckpt_rule_attr - an endpoint rule: a PCP MAP mapping's internal
+ *	endpoint, and optionally the remote peers its FILTER allows
+ * @NF_CKPT_RULE_A_PROTO: u8, a protocol with ports, or 0 for all of them
+ * @NF_CKPT_RULE_A_ADDR_V4: be32, internal address (or
+ *	%NF_CKPT_RULE_A_ADDR_V6)
+ * @NF_CKPT_RULE_A_ADDR_V6: 16 bytes, internal IPv6 address
+ * @NF_CKPT_RULE_A_PORT: be16, internal port, 0 for all ports (with a
+ *	protocol of 0, the port must be 0)
+ * @NF_CKPT_RULE_A_REMOTE_V4: be32, remote prefix (optional)
+ * @NF_CKPT_RULE_A_REMOTE_V6: 16 bytes, remote IPv6 prefix (optional)
+ * @NF_CKPT_RULE_A_REMOTE_LEN: u8, remote prefix length, 0 when absent
+ * @NF_CKPT_RULE_A_REMOTE_PORT: be16, remote port, 0 for any
+ */
+enum nf_ckpt_rule_attr {
+	NF_CKPT_RULE_A_UNSPEC,
+	NF_CKPT_RULE_A_PROTO,
+	NF_CKPT_RULE_A_ADDR_V4,
+	NF_CKPT_RULE_A_ADDR_V6,
+	NF_CKPT_RULE_A_PORT,
+	NF_CKPT_RULE_A_REMOTE_V4,
+	NF_CKPT_RULE_A_REMOTE_V6,
+	NF_CKPT_RULE_A_REMOTE_LEN,
+	NF_CKPT_RULE_A_REMOTE_PORT,
+
+	/* private */
+	__NF_CKPT_RULE_A_MAX,
+	NF_CKPT_RULE_A_MAX = __NF_CKPT_RULE_A_MAX - 1
 };
 
 /**
