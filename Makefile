@@ -21,6 +21,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
 PROGS   := $(BUILD)/ckptctl
+TOOLS   := $(BUILD)/ckpt_bulk
 
 .PHONY: all module lab-modules userspace deps check style sparse clean \
 	linux-source
@@ -34,11 +35,16 @@ module:
 lab-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/lab/modules W=1 KCFLAGS=-Werror modules
 
-userspace: $(PROGS)
+userspace: $(PROGS) $(TOOLS)
 
 $(BUILD)/ckptctl: userspace/ckptctl/*.c userspace/ckptctl/*.h userspace/lib/*.h include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
+# Test and benchmark tools, not installed.
+$(BUILD)/ckpt_bulk: selftests/tools/ckpt_bulk.c include/uapi/linux/nf_ckpt.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 
 deps:
 	scripts/install-deps
@@ -57,7 +63,7 @@ check:
 
 KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard kernel/*.[ch] \
 	include/uapi/linux/*.h selftests/lab/modules/*.c))
-USER_SOURCES   := $(wildcard userspace/*/*.[ch])
+USER_SOURCES   := $(wildcard userspace/*/*.[ch] selftests/tools/*.c)
 
 # Userspace follows kernel style too, but may use typedefs for callbacks.
 style: linux-source

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt_bulk: many conntrack entries, flags and rules at once, for the
+ * selftests and benchmarks that need 100 000 of them.  Requests are sent
+ * in batches (many netlink messages per sendmsg) and every one is
+ * acknowledged; the rate is printed.
+ *
+ *   ckpt_bulk inject N     N UDP conntrack entries 198.18.a.b:p -> 198.19.0.1:9
+ *   ckpt_bulk set N        flag those N entries (owner 1)
+ *   ckpt_bulk clear N      clear their flags
+ *   ckpt_bulk rules N      N endpoint rules, UDP 198.18.a.b:p
+ *
+ * Entry i has source 198.18.0.0 + i / 60000 as address and 1024 + i % 60000
+ * as port, so N may reach millions.  Exit 0 if every request succeeded.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/nf_ckpt.h>
+
+#define BATCH_BYTES	(64 * 1024)
+#define PORTS		60000
+
+struct bulk {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	uint32_t seq;
+	uint16_t family;	/* nf_ckpt's id, for genl requests */
+	char *buf;
+	size_t used;
+	unsigned int pending;
+	unsigned long failed;
+};
+
+typedef void (*build_fn)(struct bulk *b, struct nlmsghdr *nlh, unsigned long i);
+
+static void entry_tuple(unsigned long i, uint32_t *src, uint16_t *sport)
+{
+	*src = htonl((198u << 24 | 18u << 16) + (uint32_t)(i / PORTS));
+	*sport = htons((uint16_t)(1024 + i % PORTS));
+}
+
+static int on_ack(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	struct bulk *b = data;
+
+	b->pending--;
+	if (err->error) {
+		if (b->failed++ < 3)
+			fprintf(stderr, "ckpt_bulk: request %u: %s\n",
+				err->msg.nlmsg_seq, strerror(-err->error));
+	}
+	return MNL_CB_OK;
+}
+
+/* Send the batch and read one acknowledgement per request in it. */
+static int flush(struct bulk *b)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = on_ack };
+	char rx[MNL_SOCKET_BUFFER_SIZE * 4];
+	ssize_t n;
+
+	if (!b->used)
+		return 0;
+	if (mnl_socket_sendto(b->nl, b->buf, b->used) < 0) {
+		perror("ckpt_bulk: send");
+		return -1;
+	}
+	b->used = 0;
+
+	while (b->pending) {
+		n = mnl_socket_recvfrom(b->nl, rx, sizeof(rx));
+		if (n < 0) {
+			perror("ckpt_bulk: receive");
+			return -1;
+		}
+		/* Errors are counted by on_ack; keep reading past them. */
+		mnl_cb_run2(rx, (size_t)n, 0, b->portid, NULL, b, ctl,
+			    NLMSG_MIN_TYPE);
+	}
+	return 0;
+}
+
+static struct nlmsghdr *next_msg(struct bulk *b)
+{
+	struct nlmsghdr *nlh;
+
+	if (b->used + 512 > BATCH_BYTES && flush(b))
+		return NULL;
+	nlh = mnl_nlmsg_put_header(b->buf + b->used);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++b->seq;
+	return nlh;
+}
+
+static void commit_msg(struct bulk *b, struct nlmsghdr *nlh)
+{
+	b->used += nlh->nlmsg_len;
+	b->pending++;
+}
+
+static void build_inject(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+{
+	struct nf_conntrack *ct = nfct_new();
+	struct nfgenmsg *nfg;
+	uint16_t sport;
+	uint32_t src;
+
+	(void)b;
+	entry_tuple(i, &src, &sport);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_UDP);
+	nfct_set_attr_u32(ct, ATTR_IPV4_SRC, src);
+	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(198u << 24 | 19u << 16 | 1));
+	nfct_set_attr_u16(ct, ATTR_PORT_SRC, sport);
+	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(9));
+	nfct_setobjopt(ct, NFCT_SOPT_SETUP_REPLY);
+	nfct_set_attr_u32(ct, ATTR_TIMEOUT, 3600);
+	nfct_set_attr_u32(ct, ATTR_STATUS, IPS_CONFIRMED | IPS_ASSURED);
+	nfct_nlmsg_build(nlh, ct);
+	nfct_destroy(ct);
+}
+
+static void put_genl(struct bulk *b, struct nlmsghdr *nlh, uint8_t cmd)
+{
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = b->family;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = NF_CKPT_FAMILY_VERSION;
+}
+
+static void put_tuple(struct nlmsghdr *nlh, unsigned long i)
+{
+	struct nlattr *nest;
+	uint16_t sport;
+	uint32_t src;
+
+	entry_tuple(i, &src, &sport);
+	nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+	mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, IPPROTO_UDP);
+	mnl_attr_put_u32(nlh, NF_CKPT_TUPLE_A_SRC_V4, src);
+	mnl_attr_put_u32(nlh, NF_CKPT_TUPLE_A_DST_V4,
+			 htonl(198u << 24 | 19u << 16 | 1));
+	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_PORT, sport);
+	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_DST_PORT, htons(9));
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static void build_set(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+{
+	put_genl(b, nlh, NF_CKPT_CMD_FLAG_SET);
+	put_tuple(nlh, i);
+	mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, 1);
+}
+
+static void build_clear(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+{
+	put_genl(b, nlh, NF_CKPT_CMD_FLAG_CLEAR);
+	put_tuple(nlh, i);
+}
+
+static void build_rule(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+{
+	struct nlattr *nest;
+	uint16_t sport;
+	uint32_t src;
+
+	entry_tuple(i, &src, &sport);
+	put_genl(b, nlh, NF_CKPT_CMD_RULE_ADD);
+	nest = mnl_attr_nest_start(nlh, NF_CKPT_A_RULE);
+	mnl_attr_put_u8(nlh, NF_CKPT_RULE_A_PROTO, IPPROTO_UDP);
+	mnl_attr_put_u32(nlh, NF_CKPT_RULE_A_ADDR_V4, src);
+	mnl_attr_put_u16(nlh, NF_CKPT_RULE_A_PORT, sport);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static int on_family(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
+		*(uint16_t *)data = mnl_attr_get_u16(attr);
+	return MNL_CB_OK;
+}
+
+static int on_family_msg(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_family, data);
+}
+
+static int resolve_family(struct bulk *b)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	ssize_t n;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++b->seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NF_CKPT_FAMILY_NAME);
+
+	if (mnl_socket_sendto(b->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	n = mnl_socket_recvfrom(b->nl, buf, sizeof(buf));
+	if (n < 0 || mnl_cb_run(buf, (size_t)n, b->seq, b->portid,
+				on_family_msg, &b->family) < 0 || !b->family) {
+		fprintf(stderr, "ckpt_bulk: no nf_ckpt family: is the module loaded?\n");
+		return -1;
+	}
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run(struct bulk *b, const char *what, build_fn build,
+	       unsigned long count)
+{
+	struct nlmsghdr *nlh;
+	unsigned long i;
+	double t0, t;
+
+	t0 = now();
+	for (i = 0; i < count; i++) {
+		nlh = next_msg(b);
+		if (!nlh)
+			return -1;
+		build(b, nlh, i);
+		commit_msg(b, nlh);
+	}
+	if (flush(b))
+		return -1;
+	t = now() - t0;
+
+	printf("%s: %lu requests, %lu failed, %.3f s, %.0f/s\n", what, count,
+	       b->failed, t, t > 0 ? (double)count / t : 0.0);
+	return b->failed ? -1 : 0;
+}
+
+static int open_socket(struct bulk *b, int bus)
+{
+	int one = 1, size = 8 << 20;
+
+	b->nl = mnl_socket_open(bus);
+	if (!b->nl || mnl_socket_bind(b->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("ckpt_bulk: netlink");
+		return -1;
+	}
+	b->portid = mnl_socket_get_portid(b->nl);
+	mnl_socket_setsockopt(b->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(b->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		   &size, sizeof(size));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[BATCH_BYTES];
+	struct bulk b = { .buf = buf };
+	unsigned long count;
+	build_fn build;
+	int err;
+
+	if (argc != 3 || !(count = strtoul(argv[2], NULL, 0))) {
+		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules N\n");
+		return 2;
+	}
+
+	if (!strcmp(argv[1], "inject")) {
+		if (open_socket(&b, NETLINK_NETFILTER))
+			return 1;
+		err = run(&b, "inject", build_inject, count);
+	} else {
+		if (!strcmp(argv[1], "set"))
+			build = build_set;
+		else if (!strcmp(argv[1], "clear"))
+			build = build_clear;
+		else if (!strcmp(argv[1], "rules"))
+			build = build_rule;
+		else {
+			fprintf(stderr, "ckpt_bulk: unknown command '%s'\n", argv[1]);
+			return 2;
+		}
+		if (open_socket(&b, NETLINK_GENERIC) || resolve_family(&b))
+			return 1;
+		err = run(&b, argv[1], build, count);
+	}
+
+	mnl_socket_close(b.nl);
+	return err ? 1 : 0;
+}
