@@ -289,7 +289,8 @@ int main(int argc, char **argv)
 	build_fn build;
 	int err;
 
-	if (argc != 3 || !(count = strtoul(argv[2], NULL, 0))) {
+	count = argc == 3 ? strtoul(argv[2], NULL, 0) : 0;
+	if (!count) {
 		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules N\n");
 		return 2;
 	}
