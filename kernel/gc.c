@@ -33,10 +33,12 @@ struct ckpt_gc_batch {
 static bool ckpt_gc_alive(struct ckpt_net *cn, struct ckpt_entry *e,
 			  bool announce)
 {
+	struct ckpt_key key;
 	struct nf_conn *ct;
 	bool alive;
 
-	ct = ckpt_ct_find(cn->net, &e->key);
+	ckpt_entry_key(&key, e);
+	ct = ckpt_ct_find(cn->net, &key);
 	if (!ct)
 		return false;
 

@@ -334,7 +334,7 @@ static int ckpt_nl_fill_entry(struct sk_buff *skb, u32 portid, u32 seq,
 			      &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
 	    ckpt_nl_put_tuple(skb, NF_CKPT_A_REPLY,
 			      &ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
-	    nla_put_u16(skb, NF_CKPT_A_ZONE, e->key.zone) ||
+	    nla_put_u16(skb, NF_CKPT_A_ZONE, e->zone) ||
 	    nla_put_u32(skb, NF_CKPT_A_OWNER, READ_ONCE(e->owner)) ||
 	    nla_put_u32(skb, NF_CKPT_A_TIMEOUT, max(timeout, 0)) ||
 	    nla_put_u32(skb, NF_CKPT_A_STATUS, READ_ONCE(ct->status)) ||
@@ -550,13 +550,15 @@ static int ckpt_nl_dump_entry(struct sk_buff *skb, struct netlink_callback *cb,
 			      struct ckpt_dump *d, const struct ckpt_entry *e)
 {
 	struct ckpt_net *cn = ckpt_pernet(sock_net(cb->skb->sk));
+	struct ckpt_key key;
 	struct nf_conn *ct;
 	int err;
 
 	if (d->by_owner && READ_ONCE(e->owner) != d->owner)
 		return 0;
 
-	ct = ckpt_ct_find(cn->net, &e->key);
+	ckpt_entry_key(&key, e);
+	ct = ckpt_ct_find(cn->net, &key);
 	if (!ct)
 		return 0;
 

@@ -6,6 +6,7 @@
 #define _NF_CKPT_H
 
 #include <linux/atomic.h>
+#include <linux/in6.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
@@ -41,19 +42,41 @@ struct ckpt_key {
 /**
  * struct ckpt_entry - a flagged connection in the index
  * @node: in &ckpt_net.index
- * @key: zone and original tuple
  * @owner: the subscriber the flag is charged to
+ * @zone: conntrack zone
+ * @family: NFPROTO_IPV4 or NFPROTO_IPV6
+ * @proto: layer 4 protocol
+ * @sport: original source port
+ * @dport: original destination port
  * @sync: &enum nf_ckpt_sync_state
+ * @v4: original addresses of an IPv4 connection
+ * @v6: original addresses of an IPv6 connection
  *
  * No conntrack reference is held: the connection is found again by lookup.
- * 56 bytes, a kmalloc-64 object.  It has no rcu_head, which would make it
- * 72: it is freed with kvfree_rcu_mightsleep(), from process context.
+ * An IPv4 entry is allocated without the room of IPv6 addresses: 32 bytes,
+ * a kmalloc-32 object; an IPv6 entry is 56 bytes, a kmalloc-64 object.
+ * There is no rcu_head, which would cost 16 bytes more: entries are freed
+ * with kvfree_rcu_mightsleep(), from process context.
  */
 struct ckpt_entry {
 	struct rhash_head node;
-	struct ckpt_key key;
 	u32 owner;
+	u16 zone;
+	u8 family;
+	u8 proto;
+	__be16 sport;
+	__be16 dport;
 	u8 sync;
+	union {
+		struct {
+			__be32 src;
+			__be32 dst;
+		} v4;
+		struct {
+			struct in6_addr src;
+			struct in6_addr dst;
+		} v6;
+	};
 };
 
 /**
@@ -147,6 +170,7 @@ extern const struct rhashtable_params ckpt_index_params;
 int ckpt_table_init(struct ckpt_net *cn);
 void ckpt_table_destroy(struct ckpt_net *cn);
 void ckpt_key_from_ct(struct ckpt_key *key, const struct nf_conn *ct);
+void ckpt_entry_key(struct ckpt_key *key, const struct ckpt_entry *e);
 struct ckpt_entry *ckpt_entry_lookup(struct ckpt_net *cn,
 				     const struct ckpt_key *key);
 int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,

@@ -6,18 +6,91 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jhash.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 
 #include "nf_ckpt.h"
 
+/* Lookups hash a whole struct ckpt_key; entries are hashed as one. */
+static u32 ckpt_key_hash(const void *data, u32 len, u32 seed)
+{
+	return jhash2(data, sizeof(struct ckpt_key) / sizeof(u32), seed);
+}
+
+static u32 ckpt_entry_hash(const void *data, u32 len, u32 seed)
+{
+	struct ckpt_key key;
+
+	ckpt_entry_key(&key, data);
+	return ckpt_key_hash(&key, len, seed);
+}
+
+static int ckpt_entry_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct ckpt_key *key = arg->key;
+	struct ckpt_key k;
+
+	ckpt_entry_key(&k, obj);
+	return memcmp(key, &k, sizeof(k));
+}
+
 const struct rhashtable_params ckpt_index_params = {
 	.key_len = sizeof(struct ckpt_key),
-	.key_offset = offsetof(struct ckpt_entry, key),
 	.head_offset = offsetof(struct ckpt_entry, node),
+	.hashfn = ckpt_key_hash,
+	.obj_hashfn = ckpt_entry_hash,
+	.obj_cmpfn = ckpt_entry_cmp,
 	.automatic_shrinking = true,
 };
+
+/* An entry's key; zeroed first, since keys are hashed as raw bytes. */
+void ckpt_entry_key(struct ckpt_key *key, const struct ckpt_entry *e)
+{
+	memset(key, 0, sizeof(*key));
+	if (e->family == NFPROTO_IPV4) {
+		key->src.ip = e->v4.src;
+		key->dst.ip = e->v4.dst;
+	} else {
+		key->src.in6 = e->v6.src;
+		key->dst.in6 = e->v6.dst;
+	}
+	key->sport = e->sport;
+	key->dport = e->dport;
+	key->zone = e->zone;
+	key->family = e->family;
+	key->proto = e->proto;
+}
+
+static struct ckpt_entry *ckpt_entry_alloc(const struct ckpt_key *key,
+					   gfp_t gfp)
+{
+	size_t size = sizeof(struct ckpt_entry);
+	struct ckpt_entry *e;
+
+	/* IPv4 entries leave out the room of IPv6 addresses. */
+	if (key->family == NFPROTO_IPV4)
+		size = offsetofend(struct ckpt_entry, v4);
+
+	e = kzalloc(size, gfp);
+	if (!e)
+		return NULL;
+
+	if (key->family == NFPROTO_IPV4) {
+		e->v4.src = key->src.ip;
+		e->v4.dst = key->dst.ip;
+	} else {
+		e->v6.src = key->src.in6;
+		e->v6.dst = key->dst.in6;
+	}
+	e->sport = key->sport;
+	e->dport = key->dport;
+	e->zone = key->zone;
+	e->family = key->family;
+	e->proto = key->proto;
+	return e;
+}
 
 void ckpt_key_from_ct(struct ckpt_key *key, const struct nf_conn *ct)
 {
@@ -69,17 +142,16 @@ int ckpt_entry_add(struct ckpt_net *cn, const struct ckpt_key *key, u32 owner,
 		return -ENOSPC;
 	}
 
-	e = kzalloc(sizeof(*e), gfp);
+	e = ckpt_entry_alloc(key, gfp);
 	if (!e) {
 		err = -ENOMEM;
 		goto uncharge;
 	}
-	e->key = *key;
 	e->owner = owner;
 	e->sync = NF_CKPT_SYNC_PENDING;
 
-	err = rhashtable_lookup_insert_fast(&cn->index, &e->node,
-					    ckpt_index_params);
+	err = rhashtable_lookup_insert_key(&cn->index, key, &e->node,
+					   ckpt_index_params);
 	if (err)
 		goto free_entry;
 
@@ -130,6 +202,11 @@ void ckpt_walk_resume(struct rhashtable_iter *iter) __acquires(RCU)
 
 int ckpt_table_init(struct ckpt_net *cn)
 {
+	/* Keys hash as raw 32-bit words; entries fit kmalloc-32 and -64. */
+	BUILD_BUG_ON(sizeof(struct ckpt_key) != 40);
+	BUILD_BUG_ON(offsetofend(struct ckpt_entry, v4) > 32);
+	BUILD_BUG_ON(sizeof(struct ckpt_entry) > 64);
+
 	return rhashtable_init(&cn->index, &ckpt_index_params);
 }
 
@@ -137,10 +214,12 @@ static void ckpt_entry_free(void *ptr, void *arg)
 {
 	struct ckpt_entry *e = ptr;
 	struct ckpt_net *cn = arg;
+	struct ckpt_key key;
 	struct nf_conn *ct;
 
 	/* The module is going away: leave no flag behind it. */
-	ct = ckpt_ct_find(cn->net, &e->key);
+	ckpt_entry_key(&key, e);
+	ct = ckpt_ct_find(cn->net, &key);
 	if (ct) {
 		ckpt_ct_mark(cn, ct, false);
 		nf_ct_put(ct);

@@ -25,7 +25,7 @@ LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)
 LAB_MEM=${LAB_MEM:-512}
 LAB_TIMEOUT=${LAB_TIMEOUT:-300}
 LAB_CMDLINE="console=ttyS0 ignore_loglevel slub_debug=FZPU panic=-1 \
-panic_on_oops=1 mitigations=off tsc=reliable no_timer_check \
+oops=panic mitigations=off tsc=reliable no_timer_check \
 i8042.noaux i8042.nokbd"
 
 declare -A lab_pid lab_links
