@@ -5,6 +5,7 @@
 # make check      deps if missing, build, host tests and VM selftests
 # make style      checkpatch (kernel style) on the kernel and C sources
 # make sparse     the module checked by sparse
+# make bench      benchmarks in a guest, printed as ratios
 # make clean
 
 KVER    ?= $(shell scripts/kernel-version 2>/dev/null)
@@ -23,7 +24,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 PROGS   := $(BUILD)/ckptctl
 TOOLS   := $(BUILD)/ckpt_bulk
 
-.PHONY: all module lab-modules userspace deps check style sparse clean \
+.PHONY: all module lab-modules userspace deps check bench style sparse clean \
 	linux-source
 
 all: module userspace
@@ -66,6 +67,11 @@ KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard kernel/*.[ch] \
 USER_SOURCES   := $(wildcard userspace/*/*.[ch] selftests/tools/*.c)
 
 # Userspace follows kernel style too, but may use typedefs for callbacks.
+bench:
+	@scripts/install-deps --if-missing
+	@$(MAKE) --no-print-directory all
+	@selftests/bench/nf_ckpt_bench.sh
+
 style: linux-source
 	$(LINUX_SRC)/scripts/checkpatch.pl --no-tree --strict --terse \
 		--ignore FILE_PATH_CHANGES -f $(KERNEL_SOURCES)

@@ -24,7 +24,9 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)
 LAB_MEM=${LAB_MEM:-512}
 LAB_TIMEOUT=${LAB_TIMEOUT:-300}
-LAB_CMDLINE="console=ttyS0 ignore_loglevel slub_debug=FZPU panic=-1 \
+# Slab debugging, unless a benchmark needs true object sizes (LAB_SLUB=).
+LAB_SLUB=${LAB_SLUB-slub_debug=FZPU}
+LAB_CMDLINE="console=ttyS0 ignore_loglevel $LAB_SLUB panic=-1 \
 oops=panic mitigations=off tsc=reliable no_timer_check \
 i8042.noaux i8042.nokbd"
 

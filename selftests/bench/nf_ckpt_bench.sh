@@ -1,0 +1,189 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmarks of nf_ckpt, measured side by side in one guest run and printed
+# as ratios; a benchmark is not a test and never fails on a number.
+#
+#   1. Forwarding throughput of unflagged TCP through a masquerading NAT:
+#      module not loaded / loaded, nothing flagged / loaded with 100 000
+#      flagged entries and 10 000 rules.  Rounds alternate the three
+#      configurations; the median of each is compared.  Goal: >= 99% and
+#      >= 97% of the first.
+#   2. Flag set and clear rates over netlink, batched (ckpt_bulk), next to
+#      ctnetlink's own rate at creating the same entries.
+#   3. Kernel memory per flagged IPv4 entry, from MemFree, with slab
+#      debugging off.  Goal: <= 64 bytes beyond the conntrack entry.
+#
+#   client 192.0.2.2 --- nat 192.0.2.1 | 198.51.100.1 --- server 198.51.100.2
+#                        masquerade, nf_ckpt
+
+. "$(dirname "$0")/../lib/ktap.sh"
+LAB_SLUB= LAB_MEM=1024 LAB_TIMEOUT=900 in_guest "$@"
+. "$SELFTESTS_DIR/lib/guest.sh"
+
+N=100000
+RULES=10000
+ROUNDS=${ROUNDS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-4}
+BULK=$TOP_DIR/build/ckpt_bulk
+
+nat() { ip netns exec nat "$@"; }
+
+setup()
+{
+	modprobe nf_conntrack && modprobe nf_conntrack_netlink &&
+		modprobe nft_masq && modprobe veth || return 1
+	sysctl -qw net.netfilter.nf_conntrack_max=$((N * 3))
+	echo $((N * 2)) > /sys/module/nf_conntrack/parameters/hashsize
+
+	for ns in client nat server; do
+		ip netns add $ns
+		ip -n $ns link set lo up
+	done
+	ip link add c0 netns client type veth peer name n0 netns nat
+	ip link add s0 netns server type veth peer name n1 netns nat
+	ip -n client addr add 192.0.2.2/24 dev c0
+	ip -n nat addr add 192.0.2.1/24 dev n0
+	ip -n nat addr add 198.51.100.1/24 dev n1
+	ip -n server addr add 198.51.100.2/24 dev s0
+	for l in client:c0 nat:n0 nat:n1 server:s0; do
+		ip -n ${l%:*} link set ${l#*:} up
+	done
+	ip -n client route add default via 192.0.2.1
+	nat sysctl -qw net.ipv4.ip_forward=1
+	nat nft add table ip natlab
+	nat nft add chain ip natlab post '{ type nat hook postrouting priority srcnat; }'
+	nat nft add rule ip natlab post oifname n1 masquerade
+	ip netns exec server iperf3 -s -D -1 > /dev/null 2>&1
+}
+
+# Mbit/s of one TCP stream from client to server through the NAT.
+throughput()
+{
+	ip netns exec server iperf3 -s -D -1 > /dev/null 2>&1
+	sleep 0.5
+	ip netns exec client iperf3 -c 198.51.100.2 -t "$SECONDS_PER_RUN" -J 2>/dev/null |
+		sed -n 's/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' | tail -n 1 |
+		awk '{ printf "%.0f\n", $1 / 1e6 }'
+}
+
+median()
+{
+	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+configure()
+{
+	case $1 in
+	none)
+		lsmod | grep -q '^nf_ckpt ' && rmmod nf_ckpt
+		;;
+	empty)
+		insmod "$NF_CKPT_KO"
+		;;
+	rules)
+		insmod "$NF_CKPT_KO"
+		nat "$BULK" rules $RULES > /dev/null
+		;;
+	flagged)
+		insmod "$NF_CKPT_KO"
+		nat "$CKPTCTL" budget $((N * 2))
+		nat "$BULK" set $N > /dev/null
+		;;
+	full)
+		configure flagged
+		nat "$BULK" rules $RULES > /dev/null
+		;;
+	esac
+}
+
+ratio() { awk "BEGIN { printf \"%.3f\", $1 / $2 }"; }
+
+bench_forwarding()
+{
+	local configs="none empty rules flagged full" round c t a
+
+	echo "# ctnetlink, as a yardstick: $(nat "$BULK" inject $N)"
+	for round in $(seq "$ROUNDS"); do
+		for c in $configs; do
+			configure $c
+			t=$(throughput)
+			echo "# round $round $c: ${t:-0} Mbit/s"
+			echo "${t:-0}" >> "/tmp/bench.$c"
+			configure none
+		done
+	done
+
+	a=$(median < /tmp/bench.none)
+	echo "# forwarding, median of $ROUNDS runs of ${SECONDS_PER_RUN}s, Mbit/s:"
+	echo "#   not loaded                          $a"
+	for c in empty rules flagged full; do
+		t=$(median < /tmp/bench.$c)
+		printf '#   %-35s %s  ratio %s\n' "$(describe $c)" "$t" "$(ratio "$t" "$a")"
+	done
+	echo "# goals: loaded >= 0.99, loaded with $N flagged and $RULES rules >= 0.97"
+}
+
+describe()
+{
+	case $1 in
+	empty) echo "loaded, nothing flagged" ;;
+	rules) echo "loaded, $RULES rules" ;;
+	flagged) echo "loaded, $N flagged" ;;
+	full) echo "loaded, $N flagged, $RULES rules" ;;
+	esac
+}
+
+rate_of() { sed -n 's/.* \([0-9]*\)\/s$/\1/p'; }
+
+# In "nat", whose $N injected entries are still there, unflagged.
+bench_rates()
+{
+	local set clear
+
+	insmod "$NF_CKPT_KO"
+	nat "$CKPTCTL" budget $((N * 2))
+	set=$(nat "$BULK" set $N | rate_of)
+	clear=$(nat "$BULK" clear $N | rate_of)
+	rmmod nf_ckpt
+
+	echo "# netlink rates, $N batched requests: flag set $set/s, flag clear $clear/s" \
+		"(goal > 100000/s; software emulation here)"
+}
+
+mem_free_kib() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
+
+settle()
+{
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 2
+}
+
+bench_memory()
+{
+	local before after
+
+	insmod "$NF_CKPT_KO"
+	nat "$CKPTCTL" budget $((N * 2))
+	settle
+	before=$(mem_free_kib)
+	nat "$BULK" set $N > /dev/null
+	settle
+	after=$(mem_free_kib)
+	rmmod nf_ckpt
+
+	echo "# memory: $(( (before - after) * 1024 / N )) bytes per flagged IPv4" \
+		"entry, index included (MemFree before and after flagging $N;" \
+		"goal <= 64)"
+}
+
+setup || ktap_skip_all "cannot build the topology"
+ktap_plan 3
+bench_forwarding
+ktap_result "forwarding benchmark ran" 0
+bench_rates
+ktap_result "rate benchmark ran" 0
+bench_memory
+ktap_result "memory benchmark ran" 0
+ktap_finish
