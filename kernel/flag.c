@@ -42,8 +42,11 @@ int ckpt_flag_set(struct ckpt_net *cn, const struct ckpt_key *req, u32 owner,
 		WRITE_ONCE(e->owner, owner);
 	err = 0;
 
-	if (ckpt_ct_mark(cn, ct, true))
+	if (ckpt_ct_mark(cn, ct, true)) {
 		ckpt_ct_announce(ct, portid);
+		if (e)
+			WRITE_ONCE(e->announced, ckpt_now16());
+	}
 
 unlock:
 	mutex_unlock(&cn->lock);

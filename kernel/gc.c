@@ -4,12 +4,18 @@
  *
  * The conntrack event notifier has one slot per namespace and ctnetlink
  * owns it, so nf_ckpt is not told when a flagged connection dies.  Instead,
- * every CKPT_GC_INTERVAL, each entry is looked up again: if its connection
+ * each entry is looked up again in passes over the index: if its connection
  * is gone, or is another connection on the same tuple (its mark lacks the
  * flag), the entry leaves the index and counts as expired.  The same pass
- * re-announces live entries every CKPT_ANNOUNCE_PASSES passes, so that a
- * replica's timeouts stay fresh.  The cost is one hash lookup per flagged
- * entry per pass; unflagged connections cost nothing.
+ * announces again a live entry last announced CKPT_ANNOUNCE_SECS ago, so
+ * that a replica's timeouts stay fresh.
+ *
+ * A pass goes in slices of CKPT_GC_SLICE entries, CKPT_GC_TICK apart, and
+ * passes are CKPT_GC_INTERVAL apart: at most about 4000 lookups a second
+ * whatever the size of the index, and the namespace's lock is never held
+ * for more than one slice, so requests are not kept waiting.  A small index
+ * is checked every 5 s; 100 000 entries every 30 s or so.  Unflagged
+ * connections cost nothing.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -29,9 +35,8 @@ struct ckpt_gc_batch {
 	unsigned int seen;
 };
 
-/* Is E still a flagged connection?  Announce it if ANNOUNCE. */
-static bool ckpt_gc_alive(struct ckpt_net *cn, struct ckpt_entry *e,
-			  bool announce)
+/* Is E still a flagged connection?  Announce it again if it is time. */
+static bool ckpt_gc_alive(struct ckpt_net *cn, struct ckpt_entry *e, u16 now)
 {
 	struct ckpt_key key;
 	struct nf_conn *ct;
@@ -43,8 +48,10 @@ static bool ckpt_gc_alive(struct ckpt_net *cn, struct ckpt_entry *e,
 		return false;
 
 	alive = ckpt_ct_flagged(cn, ct);
-	if (alive && announce)
+	if (alive && (u16)(now - e->announced) >= CKPT_ANNOUNCE_SECS) {
 		ckpt_ct_announce(ct, 0);
+		WRITE_ONCE(e->announced, now);
+	}
 	nf_ct_put(ct);
 	return alive;
 }
@@ -61,60 +68,74 @@ static void ckpt_gc_flush(struct ckpt_gc_batch *b)
 	cond_resched();
 }
 
-static void ckpt_gc_pass(struct ckpt_net *cn, bool announce)
+/*
+ * Check the next slice of the index.  True when the pass reached the end
+ * of the index; the walk then starts again from the beginning.
+ */
+static bool ckpt_gc_slice(struct ckpt_net *cn)
 {
-	struct rhashtable_iter iter;
+	struct rhashtable_iter *iter = &cn->gc_iter;
 	struct ckpt_gc_batch b = { };
+	unsigned int checked = 0;
+	u16 now = ckpt_now16();
 	struct ckpt_entry *e;
+	bool end = false;
 
 	lockdep_assert_held(&cn->lock);
 
-	rhashtable_walk_enter(&cn->index, &iter);
-	ckpt_walk_resume(&iter);
-	while ((e = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(e)) {
-			if (PTR_ERR(e) == -EAGAIN)
-				continue;
+	ckpt_walk_resume(iter);
+	while (checked < CKPT_GC_SLICE) {
+		e = rhashtable_walk_next(iter);
+		if (IS_ERR(e) && PTR_ERR(e) == -EAGAIN)
+			continue;
+		if (IS_ERR_OR_NULL(e)) {
+			end = true;
 			break;
 		}
+		checked++;
+
 		/*
 		 * Unlinked at once, so that a walk restarted by a resize
 		 * cannot meet a dead entry twice.
 		 */
-		if (!ckpt_gc_alive(cn, e, announce) && ckpt_entry_unlink(cn, e)) {
+		if (!ckpt_gc_alive(cn, e, now) && ckpt_entry_unlink(cn, e)) {
 			b.dead[b.n_dead++] = e;
 			atomic64_inc(&cn->expired);
 		}
 
 		if (++b.seen == CKPT_GC_BATCH || b.n_dead == CKPT_GC_BATCH) {
-			rhashtable_walk_stop(&iter);
+			rhashtable_walk_stop(iter);
 			ckpt_gc_flush(&b);
-			ckpt_walk_resume(&iter);
+			ckpt_walk_resume(iter);
 		}
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
+	rhashtable_walk_stop(iter);
 	ckpt_gc_flush(&b);
+
+	if (end) {
+		rhashtable_walk_exit(iter);
+		rhashtable_walk_enter(&cn->index, iter);
+	}
+	return end;
 }
 
 static void ckpt_gc_work(struct work_struct *work)
 {
 	struct ckpt_net *cn = container_of(to_delayed_work(work),
 					   struct ckpt_net, gc_work);
-	bool announce;
-
-	announce = ++cn->gc_passes % CKPT_ANNOUNCE_PASSES == 0;
+	bool end;
 
 	mutex_lock(&cn->lock);
-	ckpt_gc_pass(cn, announce);
+	end = ckpt_gc_slice(cn);
 	mutex_unlock(&cn->lock);
 
 	queue_delayed_work(system_power_efficient_wq, &cn->gc_work,
-			   CKPT_GC_INTERVAL);
+			   end ? CKPT_GC_INTERVAL : CKPT_GC_TICK);
 }
 
 void ckpt_gc_start(struct ckpt_net *cn)
 {
+	rhashtable_walk_enter(&cn->index, &cn->gc_iter);
 	INIT_DELAYED_WORK(&cn->gc_work, ckpt_gc_work);
 	queue_delayed_work(system_power_efficient_wq, &cn->gc_work,
 			   CKPT_GC_INTERVAL);
@@ -123,4 +144,5 @@ void ckpt_gc_start(struct ckpt_net *cn)
 void ckpt_gc_stop(struct ckpt_net *cn)
 {
 	cancel_delayed_work_sync(&cn->gc_work);
+	rhashtable_walk_exit(&cn->gc_iter);
 }

@@ -19,10 +19,13 @@
 #define CKPT_DEFAULT_BUDGET	65536
 /* The bit of ct->mark that carries the flag unless set. */
 #define CKPT_DEFAULT_MARK_BIT	31
-/* How often the index is checked against conntrack. */
+/* Pause between two passes of the index check. */
 #define CKPT_GC_INTERVAL	(5 * HZ)
-/* Every how many checks a flagged entry is announced again. */
-#define CKPT_ANNOUNCE_PASSES	6
+/* Within a pass: entries looked at per slice, and the pause between slices. */
+#define CKPT_GC_SLICE		1024
+#define CKPT_GC_TICK		(HZ / 4)
+/* Seconds after which a live flagged entry is announced again. */
+#define CKPT_ANNOUNCE_SECS	30
 
 /**
  * struct ckpt_key - what identifies a connection: zone and original tuple
@@ -49,6 +52,8 @@ struct ckpt_key {
  * @sport: original source port
  * @dport: original destination port
  * @sync: &enum nf_ckpt_sync_state
+ * @announced: when the connection was last announced, in seconds of
+ *	ckpt_now16() (it wraps; only differences are used)
  * @v4: original addresses of an IPv4 connection
  * @v6: original addresses of an IPv6 connection
  *
@@ -67,6 +72,7 @@ struct ckpt_entry {
 	__be16 sport;
 	__be16 dport;
 	u8 sync;
+	u16 announced;
 	union {
 		struct {
 			__be32 src;
@@ -118,13 +124,13 @@ struct ckpt_rule {
  *	dumps read the index under RCU only
  * @index: flagged connections, by &struct ckpt_key
  * @gc_work: checks the index against conntrack and re-announces entries
+ * @gc_iter: where the check stands in the index between two slices
  * @rules: endpoint rules by internal endpoint; read by packet paths under
  *	RCU, changed under @lock
  * @rule_list: the same rules, in the order they were added, under @lock
  * @n_rules: rules in @rules; the packet hook is registered while it is
  *	not 0, so a namespace without rules pays nothing per packet
  * @net: the namespace
- * @gc_passes: checks done, for re-announcing every CKPT_ANNOUNCE_PASSES
  * @budget: most entries that may be flagged at once
  * @mark_bit: the bit of ct->mark carrying the flag
  *
@@ -142,11 +148,11 @@ struct ckpt_net {
 	struct mutex lock;	/* serializes changes: see @lock above */
 	struct rhashtable index;
 	struct delayed_work gc_work;
+	struct rhashtable_iter gc_iter;
 	struct rhltable rules;
 	struct list_head rule_list;
 	unsigned int n_rules;
 	struct net *net;
-	unsigned int gc_passes;
 	u32 budget;
 	u8 mark_bit;
 
@@ -159,6 +165,12 @@ struct ckpt_net {
 };
 
 struct ckpt_net *ckpt_pernet(const struct net *net);
+
+/* A coarse clock for re-announcing: seconds, modulo 2^16. */
+static inline u16 ckpt_now16(void)
+{
+	return (u16)(jiffies / HZ);
+}
 
 static inline u32 ckpt_mark_mask(const struct ckpt_net *cn)
 {

@@ -89,6 +89,7 @@ static struct ckpt_entry *ckpt_entry_alloc(const struct ckpt_key *key,
 	e->zone = key->zone;
 	e->family = key->family;
 	e->proto = key->proto;
+	e->announced = ckpt_now16();
 	return e;
 }
 

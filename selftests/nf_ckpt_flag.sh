@@ -4,7 +4,8 @@
 # Flag real connections through a masquerading NAT by their tuple, see them
 # in `ckptctl list` and in conntrack by the mark bit, refuse bad requests
 # with the kernel's reason, enforce the budget, clear, expire, and unload
-# with entries flagged.
+# with entries flagged.  A ctnetlink listener filtering on the mark bit
+# hears of a flag at once, and again CKPT_ANNOUNCE_SECS (30 s) later.
 #
 #   client                  nat                          server
 #   +------------+  veth   +---------------------------+  veth   +-------------+
@@ -27,7 +28,8 @@ ckptctl() { nat "$CKPTCTL" "$@"; }
 
 setup()
 {
-	modprobe nf_conntrack && modprobe nft_masq && modprobe veth || return 1
+	modprobe nf_conntrack && modprobe nft_masq && modprobe veth &&
+		modprobe nf_conntrack_netlink || return 1
 	insmod "$NF_CKPT_KO" || return 1
 
 	for ns in client nat server; do
@@ -99,11 +101,27 @@ wait_for_stat()
 	return 1
 }
 
+# tcp_events: how many events the mark-filtered listener had for the TCP flow.
+tcp_events() { grep -c 'sport=40000 dport=8080' /tmp/events; }
+
+wait_for_reannounce()
+{
+	local left=$((flagged_at + 40 - $(date +%s)))
+
+	[ $left -gt 0 ] && sleep $left
+	echo "# events: $(tr '\n' '|' < /tmp/events)"
+	[ "$(tcp_events)" -ge $((events_before + 2)) ]
+}
+
 [ -r "$NF_CKPT_KO" ] || ktap_skip_all "nf_ckpt.ko is not built (run 'make')"
 setup || ktap_skip_all "cannot build the topology"
+# Listening before the flows start: conntrack gives a connection its event
+# extension at creation only if someone listens (nf_conntrack_events=2).
+nat conntrack -E -e UPDATE -m $MARK/$MARK > /tmp/events 2>/dev/null &
+sleep 1
 start_flows
 
-ktap_plan 23
+ktap_plan 25
 
 ktap_check "flag the TCP flow by its tuple, owner 7" \
 	ckptctl set $TCP_TUPLE -o 7
@@ -159,7 +177,15 @@ nat conntrack -D -p udp --orig-port-src 40001 > /dev/null 2>&1
 ktap_check "a flagged connection that dies leaves the index as expired" \
 	wait_for_stat expired 1
 
+events_before=$(tcp_events)
 ckptctl set $TCP_TUPLE -o 1
+flagged_at=$(date +%s)
+sleep 1
+ktap_result "a listener on the mark bit hears of a flag at once, without a packet" \
+	$([ "$(tcp_events)" = $((events_before + 1)) ]; echo $?)
+ktap_check "the listener hears of the flagged flow again after 30 s" \
+	wait_for_reannounce
+
 ktap_check "unload with an entry flagged" rmmod nf_ckpt
 ktap_result "unload cleared the mark bit of the flagged connection" \
 	$([ "$(flagged_in_conntrack 'dport=8080')" = 0 ]; echo $?)
