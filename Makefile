@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
 PROGS   := $(BUILD)/ckptctl
-TOOLS   := $(BUILD)/ckpt_bulk
+TOOLS   := $(BUILD)/ckpt_bulk $(BUILD)/ckpt_nlfuzz
 
 .PHONY: all module lab-modules userspace deps check bench style sparse clean \
 	linux-source
@@ -46,6 +46,10 @@ $(BUILD)/ckptctl: userspace/ckptctl/*.c userspace/ckptctl/*.h userspace/lib/*.h 
 $(BUILD)/ckpt_bulk: selftests/tools/ckpt_bulk.c include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
+
+$(BUILD)/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c include/uapi/linux/nf_ckpt.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libmnl)
 
 deps:
 	scripts/install-deps

@@ -9,8 +9,8 @@
 #                             be refused
 #   ktap_result DESC COND     "ok" if COND (a shell exit status) is 0
 #   ktap_skip DESC REASON     a skipped step, with its reason
-#   ktap_finish               totals, then exit: 0 all passed, 1 any failed,
-#                             4 all skipped
+#   ktap_finish               totals, then exit: 0 all passed, 1 any failed
+#                             or a count other than the plan, 4 all skipped
 #   ktap_skip_all REASON      skip the whole test (exit 4)
 #   in_guest "$@"             run this script in a lab guest unless it is
 #                             in one already
@@ -29,6 +29,7 @@ TOP_DIR=$(cd "$SELFTESTS_DIR/.." && pwd)
 
 ktap_plan()
 {
+	ktap_planned=$1
 	echo "TAP version 13"
 	echo "1..$1"
 }
@@ -96,6 +97,10 @@ ktap_skip_all()
 ktap_finish()
 {
 	echo "# totals: pass:$ktap_pass fail:$ktap_fail skip:$ktap_skipped"
+	if [ "$ktap_n" != "${ktap_planned:-}" ]; then
+		echo "# planned ${ktap_planned:-nothing}, ran $ktap_n"
+		exit $KSFT_FAIL
+	fi
 	if [ $ktap_fail -gt 0 ]; then
 		exit $KSFT_FAIL
 	elif [ $ktap_pass -eq 0 ] && [ $ktap_skipped -gt 0 ]; then
