@@ -17,15 +17,21 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	   -I$(CURDIR)/include/uapi -I$(CURDIR)/userspace/lib
-PKGS    := libnl-genl-3.0 libnl-3.0
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+# The tests run the userspace programs built again with ASan and UBSan,
+# into build/san/; any report aborts the program and fails its test.
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+san = $(if $(findstring /san/,$@),$(SAN_CFLAGS))
 
-PROGS   := $(BUILD)/ckptctl
-TOOLS   := $(BUILD)/ckpt_bulk $(BUILD)/ckpt_nlfuzz
+NL_LIBS   = $(shell pkg-config --cflags --libs libnl-genl-3.0 libnl-3.0)
+MNL_LIBS  = $(shell pkg-config --cflags --libs libmnl)
+NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 
-.PHONY: all module lab-modules userspace deps check bench style sparse clean \
-	linux-source
+PROGS   := ckptctl
+TOOLS   := ckpt_bulk ckpt_nlfuzz
+
+.PHONY: all module lab-modules userspace userspace-san deps check bench \
+	style sparse clean linux-source
 
 all: module userspace
 
@@ -36,20 +42,26 @@ module:
 lab-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/lab/modules W=1 KCFLAGS=-Werror modules
 
-userspace: $(PROGS) $(TOOLS)
+userspace: $(addprefix $(BUILD)/,$(PROGS) $(TOOLS))
+userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS))
 
-$(BUILD)/ckptctl: userspace/ckptctl/*.c userspace/ckptctl/*.h userspace/lib/*.h include/uapi/linux/nf_ckpt.h
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.h) \
+		include/uapi/linux/nf_ckpt.h
+
+$(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -o $@ $(filter %.c,$^) $(NL_LIBS)
 
 # Test and benchmark tools, not installed.
-$(BUILD)/ckpt_bulk: selftests/tools/ckpt_bulk.c include/uapi/linux/nf_ckpt.h
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
+$(BUILD)/ckpt_bulk $(BUILD)/san/ckpt_bulk: selftests/tools/ckpt_bulk.c \
+		include/uapi/linux/nf_ckpt.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -o $@ $< $(NFCT_LIBS)
 
-$(BUILD)/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c include/uapi/linux/nf_ckpt.h
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libmnl)
+$(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
+		include/uapi/linux/nf_ckpt.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -o $@ $< $(MNL_LIBS)
 
 deps:
 	scripts/install-deps
@@ -63,7 +75,7 @@ $(LINUX_SRC)/.done:
 
 check:
 	@scripts/install-deps --if-missing
-	@$(MAKE) --no-print-directory all lab-modules linux-source
+	@$(MAKE) --no-print-directory all userspace-san lab-modules linux-source
 	@$(MAKE) --no-print-directory -C selftests run_tests
 
 KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard kernel/*.[ch] \

@@ -14,7 +14,7 @@
 in_guest "$@"
 . "$SELFTESTS_DIR/lib/guest.sh"
 
-FUZZ=$TOP_DIR/build/ckpt_nlfuzz
+FUZZ=$CKPT_NLFUZZ
 COUNT=${COUNT:-20000}
 
 fuzz() { ip netns exec fuzz "$@"; }

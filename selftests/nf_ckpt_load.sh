@@ -21,7 +21,7 @@ CYCLES=100
 # nf_ckpt uses conntrack's symbols; insmod does not resolve dependencies.
 modprobe nf_conntrack || ktap_skip_all "cannot load nf_conntrack"
 
-ktap_plan 8
+ktap_plan 9
 
 ktap_expect_fail "no nf_ckpt family before the first load" \
 	genl_family_present nf_ckpt
@@ -37,6 +37,9 @@ ktap_check "slab back to its baseline after $CYCLES cycles" \
 	slab_within_slack "$before"
 
 ktap_check "module loads again after the cycles" insmod "$NF_CKPT_KO"
+
+ktap_result "the tests' ckptctl is the build with ASan and UBSan" \
+	$(ldd "$CKPTCTL" | grep -q libasan && ldd "$CKPTCTL" | grep -q libubsan; echo $?)
 
 stats=$("$CKPTCTL" --json stats)
 echo "# ckptctl --json stats: $stats"

@@ -20,7 +20,7 @@ in_guest "$@"
 . "$SELFTESTS_DIR/lib/guest.sh"
 
 MARK=0x80000000
-BULK=$TOP_DIR/build/ckpt_bulk
+BULK=$CKPT_BULK
 V6_TUPLE="-p tcp -s 2001:db8::2 -d 2001:db8:1::2 --sport 40000 --dport 443"
 Z_TUPLE="-p udp -s 192.0.2.2 -d 198.51.100.2 --sport 5060 --dport 5060"
 

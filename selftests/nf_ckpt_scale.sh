@@ -17,7 +17,7 @@ LAB_MEM=1024 in_guest "$@"
 
 N=100000
 MARK=0x80000000
-BULK=$TOP_DIR/build/ckpt_bulk
+BULK=$CKPT_BULK
 
 stat_of() { "$CKPTCTL" --json stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 flagged_count() { conntrack -L -m $MARK/$MARK 2>/dev/null | grep -c udp; }

@@ -29,7 +29,9 @@ ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 # The configurations compared; "rules" and "flagged" split "full" in two.
 CONFIGS=${CONFIGS:-none empty full}
+# Benchmarks run the plain builds, not the sanitized ones of the tests.
 BULK=$TOP_DIR/build/ckpt_bulk
+CKPTCTL=$TOP_DIR/build/ckptctl
 
 nat() { ip netns exec nat "$@"; }
 

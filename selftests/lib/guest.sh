@@ -4,7 +4,12 @@
 
 NF_CKPT_KO=$TOP_DIR/nf_ckpt.ko
 LAB_FAULT_KO=$SELFTESTS_DIR/lab/modules/ckpt_lab_fault.ko
-CKPTCTL=$TOP_DIR/build/ckptctl
+# The userspace programs as built with ASan and UBSan for the tests.
+CKPTCTL=$TOP_DIR/build/san/ckptctl
+CKPT_BULK=$TOP_DIR/build/san/ckpt_bulk
+CKPT_NLFUZZ=$TOP_DIR/build/san/ckpt_nlfuzz
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # Bytes held by live objects of the kmalloc caches, where a module's leaked
 # allocations land (a leak in a module's own cache is reported by the kernel
