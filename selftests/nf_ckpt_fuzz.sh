@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Random and malformed requests to the nf_ckpt family (ckpt_nlfuzz): random
+# Malformed requests of known kinds must each be refused with an extack
+# message.  Random and malformed requests (ckpt_nlfuzz): random
 # commands and attributes, valid requests with a byte changed, requests cut
 # short.  Every one must be answered, the kernel log must stay clean (the
 # lab checks it, with slab debugging), and the module must still work and
@@ -27,7 +28,10 @@ ip netns add fuzz
 fuzz conntrack -I -p udp -s 192.0.2.2 -d 198.51.100.2 --sport 4660 \
 	--dport 53 -t 600 > /dev/null 2>&1
 
-ktap_plan 5
+ktap_plan 6
+
+ktap_check "every malformed request of the probe list is refused with an extack message" \
+	fuzz "$FUZZ" probe
 
 ktap_check "$COUNT requests, seed 1, all answered" fuzz "$FUZZ" "$COUNT" 1
 ktap_check "$COUNT requests, seed 2, all answered" fuzz "$FUZZ" "$COUNT" 2

@@ -14,6 +14,13 @@
  * Prints how many requests were accepted and refused, by errno.  Exit 0
  * if every request was answered (accepted or refused); the caller checks
  * the kernel log.  Deterministic for a given SEED.
+ *
+ *   ckpt_nlfuzz probe
+ *
+ * Sends a fixed list of malformed requests (wrong attribute lengths, an
+ * unknown attribute, a set reserved field, a flat attribute where a nest
+ * belongs, ...) and prints the kernel's answer to each; exit 1 unless
+ * every one is refused with an extack message.
  */
 
 #include <errno.h>
@@ -176,6 +183,27 @@ static uint16_t resolve(struct mnl_socket *nl, unsigned int portid)
 	return family;
 }
 
+static char extack_msg[256];
+
+/* Keep the extack message of an error, if the kernel attached one. */
+static void read_extack(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t offset = sizeof(*e);
+
+	extack_msg[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	mnl_attr_for_each(attr, nlh, offset) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG)
+			snprintf(extack_msg, sizeof(extack_msg), "%s",
+				 mnl_attr_get_str(attr));
+	}
+}
+
 /* Read until the request's ACK or error; returns its errno, 0 if none. */
 static int answer(struct mnl_socket *nl, uint32_t seq)
 {
@@ -193,12 +221,115 @@ static int answer(struct mnl_socket *nl, uint32_t seq)
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR)
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				read_extack(nlh);
 				return -((const struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+			}
 			if (nlh->nlmsg_type == NLMSG_DONE)
 				return 0;
 		}
 	}
+}
+
+/* One malformed request of the probe list; returns its type for the tuple. */
+static const char *build_probe(struct nlmsghdr *nlh, unsigned int i)
+{
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlattr *nest;
+
+	g->cmd = NF_CKPT_CMD_FLAG_SET;
+	g->version = NF_CKPT_FAMILY_VERSION;
+	switch (i) {
+	case 0:
+		nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+		mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, 17);
+		mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_V4, 1);
+		mnl_attr_nest_end(nlh, nest);
+		return "IPv4 address of 2 bytes";
+	case 1:
+		nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+		mnl_attr_put_u32(nlh, NF_CKPT_TUPLE_A_SRC_V6, 1);
+		mnl_attr_nest_end(nlh, nest);
+		return "IPv6 address of 4 bytes";
+	case 2:
+		nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+		mnl_attr_put_u32(nlh, NF_CKPT_TUPLE_A_SRC_PORT, 1);
+		mnl_attr_nest_end(nlh, nest);
+		return "port of 4 bytes";
+	case 3:
+		mnl_attr_put_u32(nlh, NF_CKPT_A_TUPLE, 1);
+		return "tuple that is not a nest";
+	case 4:
+		put_tuple(nlh);
+		mnl_attr_put_u32(nlh, 99, 1);
+		return "unknown attribute type 99";
+	case 5:
+		put_tuple(nlh);
+		mnl_attr_put_u8(nlh, NF_CKPT_A_ZONE, 1);
+		return "zone of 1 byte";
+	case 6:
+		put_tuple(nlh);
+		mnl_attr_put_u32(nlh, NF_CKPT_A_BUDGET, 1);
+		return "attribute the operation does not take";
+	case 7:
+		g->reserved = 1;
+		put_tuple(nlh);
+		return "reserved header field set";
+	case 8:
+		nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+		mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, 17);
+		mnl_attr_put_u32(nlh, NF_CKPT_TUPLE_A_SRC_V4, 1);
+		mnl_attr_put_strz(nlh, NF_CKPT_TUPLE_A_DST_V6, "0123456789abcde");
+		mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_PORT, 1);
+		mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_DST_PORT, 1);
+		mnl_attr_nest_end(nlh, nest);
+		return "IPv4 source with an IPv6 destination";
+	case 9:
+		g->cmd = NF_CKPT_CMD_CONFIG_SET;
+		mnl_attr_put_u8(nlh, NF_CKPT_A_MARK_BIT, 32);
+		return "mark bit 32";
+	case 10:
+		g->cmd = NF_CKPT_CMD_RULE_ADD;
+		nest = mnl_attr_nest_start(nlh, NF_CKPT_A_RULE);
+		mnl_attr_put_u32(nlh, NF_CKPT_RULE_A_ADDR_V4, 1);
+		mnl_attr_put_u8(nlh, NF_CKPT_RULE_A_REMOTE_LEN, 200);
+		mnl_attr_nest_end(nlh, nest);
+		return "rule remote prefix length 200";
+	case 11:
+		g->cmd = NF_CKPT_CMD_SYNC_SET;
+		put_tuple(nlh);
+		mnl_attr_put_u8(nlh, NF_CKPT_A_SYNC, 7);
+		return "sync state 7";
+	}
+	return NULL;
+}
+
+static int run_probe(struct mnl_socket *nl, uint16_t family)
+{
+	char buf[MSG_MAX];
+	struct nlmsghdr *nlh;
+	const char *what;
+	unsigned int i;
+	int err, bad = 0;
+
+	for (i = 0; ; i++) {
+		memset(buf, 0, sizeof(buf));
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = family;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_seq = i + 2;
+		what = build_probe(nlh, i);
+		if (!what)
+			break;
+		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+			return 1;
+		err = answer(nl, i + 2);
+		printf("%s: %s: %s\n", what, err > 0 ? strerror(err) : "accepted",
+		       extack_msg[0] ? extack_msg : "(no extack message)");
+		if (err <= 0 || !extack_msg[0])
+			bad = 1;
+	}
+	return bad;
 }
 
 int main(int argc, char **argv)
@@ -213,8 +344,8 @@ int main(int argc, char **argv)
 	int err, e;
 
 	count = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
-	if (!count) {
-		fprintf(stderr, "usage: ckpt_nlfuzz COUNT [SEED]\n");
+	if (!count && !(argc == 2 && !strcmp(argv[1], "probe"))) {
+		fprintf(stderr, "usage: ckpt_nlfuzz COUNT [SEED] | probe\n");
 		return 2;
 	}
 	rng_state = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
@@ -227,10 +358,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	portid = mnl_socket_get_portid(nl);
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &(int){ 1 }, sizeof(int));
 	family = resolve(nl, portid);
 	if (!family) {
 		fprintf(stderr, "ckpt_nlfuzz: no nf_ckpt family\n");
 		return 1;
+	}
+	if (!count) {
+		err = run_probe(nl, family);
+		mnl_socket_close(nl);
+		return err;
 	}
 
 	for (i = 0; i < count; i++) {
