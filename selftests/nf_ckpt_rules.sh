@@ -32,35 +32,14 @@ flagged() { nat conntrack -L -m $MARK/$MARK 2>/dev/null | grep -c -- "$1"; }
 
 setup()
 {
-	modprobe nf_conntrack && modprobe nft_masq && modprobe nft_nat &&
-		modprobe veth && modprobe nf_conntrack_netlink || return 1
-	insmod "$NF_CKPT_KO" || return 1
+	nat_topology && insmod "$NF_CKPT_KO" || return 1
 
-	for ns in client nat server; do
-		ip netns add $ns
-		ip -n $ns link set lo up
-	done
-	ip link add c0 netns client type veth peer name n0 netns nat
-	ip link add s0 netns server type veth peer name n1 netns nat
-	ip -n client addr add 192.0.2.2/24 dev c0
-	ip -n nat addr add 192.0.2.1/24 dev n0
-	ip -n nat addr add 198.51.100.1/24 dev n1
-	ip -n server addr add 198.51.100.2/24 dev s0
-	for l in client:c0 nat:n0 nat:n1 server:s0; do
-		ip -n ${l%:*} link set ${l#*:} up
-	done
-	ip -n client route add default via 192.0.2.1
-	nat sysctl -qw net.ipv4.ip_forward=1
 	nat nft -f - <<-'NFT'
 	table ip natlab {
 		chain pre {
 			type nat hook prerouting priority dstnat; policy accept;
 			iifname "n1" tcp dport 5000 dnat to 192.0.2.2:6000
 			iifname "n1" udp dport 7000 dnat to 192.0.2.2:7000
-		}
-		chain post {
-			type nat hook postrouting priority srcnat; policy accept;
-			oifname "n1" masquerade
 		}
 	}
 	NFT

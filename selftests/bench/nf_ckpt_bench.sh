@@ -37,30 +37,9 @@ nat() { ip netns exec nat "$@"; }
 
 setup()
 {
-	modprobe nf_conntrack && modprobe nf_conntrack_netlink &&
-		modprobe nft_masq && modprobe veth || return 1
+	nat_topology || return 1
 	sysctl -qw net.netfilter.nf_conntrack_max=$((N * 3))
 	echo $((N * 2)) > /sys/module/nf_conntrack/parameters/hashsize
-
-	for ns in client nat server; do
-		ip netns add $ns
-		ip -n $ns link set lo up
-	done
-	ip link add c0 netns client type veth peer name n0 netns nat
-	ip link add s0 netns server type veth peer name n1 netns nat
-	ip -n client addr add 192.0.2.2/24 dev c0
-	ip -n nat addr add 192.0.2.1/24 dev n0
-	ip -n nat addr add 198.51.100.1/24 dev n1
-	ip -n server addr add 198.51.100.2/24 dev s0
-	for l in client:c0 nat:n0 nat:n1 server:s0; do
-		ip -n ${l%:*} link set ${l#*:} up
-	done
-	ip -n client route add default via 192.0.2.1
-	nat sysctl -qw net.ipv4.ip_forward=1
-	nat nft add table ip natlab
-	nat nft add chain ip natlab post '{ type nat hook postrouting priority srcnat; }'
-	nat nft add rule ip natlab post oifname n1 masquerade
-	ip netns exec server iperf3 -s -D -1 > /dev/null 2>&1
 }
 
 # Mbit/s of one TCP stream from client to server through the NAT.

@@ -76,3 +76,45 @@ slab_within_slack()
 	done
 	return 1
 }
+
+# nat_topology: three namespaces, a client inside a masquerading NAT and a
+# server outside it, with the modules the tests need loaded.  The NAT's
+# nftables table is "natlab", chain "post"; tests add their own chains.
+#
+#   client                  nat                          server
+#   +------------+  veth   +---------------------------+  veth   +-------------+
+#   | c0         |---------| n0            n1          |---------| s0          |
+#   | 192.0.2.2  |         | 192.0.2.1     198.51.100.1|         | 198.51.100.2|
+#   +------------+         | masquerade out of n1      |         +-------------+
+#                          +---------------------------+
+nat_topology()
+{
+	local ns l
+
+	modprobe nf_conntrack && modprobe nf_conntrack_netlink &&
+		modprobe nft_masq && modprobe nft_nat && modprobe veth || return 1
+
+	for ns in client nat server; do
+		ip netns add $ns
+		ip -n $ns link set lo up
+	done
+	ip link add c0 netns client type veth peer name n0 netns nat
+	ip link add s0 netns server type veth peer name n1 netns nat
+	ip -n client addr add 192.0.2.2/24 dev c0
+	ip -n nat addr add 192.0.2.1/24 dev n0
+	ip -n nat addr add 198.51.100.1/24 dev n1
+	ip -n server addr add 198.51.100.2/24 dev s0
+	for l in client:c0 nat:n0 nat:n1 server:s0; do
+		ip -n ${l%:*} link set ${l#*:} up
+	done
+	ip -n client route add default via 192.0.2.1
+	ip netns exec nat sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec nat nft -f - <<-'NFT'
+	table ip natlab {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "n1" masquerade
+		}
+	}
+	NFT
+}
