@@ -29,6 +29,8 @@ NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 
 PROGS   := ckptctl
 TOOLS   := ckpt_bulk ckpt_nlfuzz
+PCP_SRC := $(wildcard userspace/pcp/*.c)
+PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
 
 .PHONY: all module lab-modules userspace userspace-san deps check bench \
 	style sparse clean linux-source
@@ -43,7 +45,8 @@ lab-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/lab/modules W=1 KCFLAGS=-Werror modules
 
 userspace: $(addprefix $(BUILD)/,$(PROGS) $(TOOLS))
-userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS))
+userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
+	$(BUILD)/san/pcp_codec_test $(BUILD)/fuzz/pcp_codec_fuzz
 
 CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.h) \
 		include/uapi/linux/nf_ckpt.h
@@ -63,6 +66,17 @@ $(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -o $@ $< $(MNL_LIBS)
 
+# Host unit tests and fuzz targets.
+$(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c $(PCP_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
+
+$(BUILD)/fuzz/pcp_codec_fuzz: selftests/fuzz/pcp_codec_fuzz.c $(PCP_DEPS)
+	@mkdir -p $(@D)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
+
 deps:
 	scripts/install-deps
 
@@ -80,7 +94,8 @@ check:
 
 KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard kernel/*.[ch] \
 	include/uapi/linux/*.h selftests/lab/modules/*.c))
-USER_SOURCES   := $(wildcard userspace/*/*.[ch] selftests/tools/*.c)
+USER_SOURCES   := $(wildcard userspace/*/*.[ch] selftests/tools/*.c \
+	selftests/host/*.c selftests/fuzz/*.c)
 
 # Userspace follows kernel style too, but may use typedefs for callbacks.
 bench:
