@@ -87,18 +87,13 @@ static int ckpt_nl_parse_addrs(struct nlattr **tb, struct ckpt_key *key,
 	return 0;
 }
 
-/* The connection a request names: NF_CKPT_A_TUPLE and NF_CKPT_A_ZONE. */
-static int ckpt_nl_parse_key(struct genl_info *info, struct ckpt_key *key)
+/* The connection the tuple NEST names, in the request's zone. */
+static int ckpt_nl_parse_tuple(struct genl_info *info, struct nlattr *nest,
+			       struct ckpt_key *key)
 {
 	struct nlattr *tb[NF_CKPT_TUPLE_A_MAX + 1];
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *nest = info->attrs[NF_CKPT_A_TUPLE];
 	int err;
-
-	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_TUPLE)) {
-		NL_SET_ERR_MSG(extack, "request needs the connection's tuple");
-		return -EINVAL;
-	}
 
 	err = nla_parse_nested(tb, NF_CKPT_TUPLE_A_MAX, nest, ckpt_tuple_policy,
 			       extack);
@@ -134,6 +129,52 @@ static int ckpt_nl_parse_key(struct genl_info *info, struct ckpt_key *key)
 		key->zone = nla_get_u16(info->attrs[NF_CKPT_A_ZONE]);
 
 	return ckpt_nl_parse_addrs(tb, key, nest, extack);
+}
+
+/* The connection a request names: NF_CKPT_A_TUPLE and NF_CKPT_A_ZONE. */
+static int ckpt_nl_parse_key(struct genl_info *info, struct ckpt_key *key)
+{
+	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_TUPLE)) {
+		NL_SET_ERR_MSG(info->extack, "request needs the connection's tuple");
+		return -EINVAL;
+	}
+	return ckpt_nl_parse_tuple(info, info->attrs[NF_CKPT_A_TUPLE], key);
+}
+
+typedef int (*ckpt_nl_tuple_fn)(struct ckpt_net *cn, const struct ckpt_key *key,
+				struct genl_info *info);
+
+/*
+ * Apply FN to every NF_CKPT_A_TUPLE of the request, in order, so that one
+ * message can flag or clear many connections.  At the first failure the
+ * extack points at its tuple; the tuples before it stay done.
+ */
+static int ckpt_nl_for_each_tuple(struct genl_info *info, ckpt_nl_tuple_fn fn)
+{
+	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct nlattr *attr;
+	struct ckpt_key key;
+	int rem, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_TUPLE)) {
+		NL_SET_ERR_MSG(info->extack, "request needs the connection's tuple");
+		return -EINVAL;
+	}
+
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != NF_CKPT_A_TUPLE)
+			continue;
+
+		err = ckpt_nl_parse_tuple(info, attr, &key);
+		if (!err)
+			err = fn(cn, &key, info);
+		if (err) {
+			if (info->extack && !info->extack->bad_attr)
+				NL_SET_BAD_ATTR(info->extack, attr);
+			return err;
+		}
+	}
+	return 0;
 }
 
 /* One address of a rule, IPv4 or IPv6 by the attribute present. */
@@ -415,34 +456,32 @@ free_msg:
 	return err;
 }
 
-static int ckpt_nl_flag_set_doit(struct sk_buff *skb, struct genl_info *info)
+static int ckpt_nl_flag_set_one(struct ckpt_net *cn, const struct ckpt_key *key,
+				struct genl_info *info)
 {
-	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
-	struct ckpt_key key;
 	u32 owner = 0;
-	int err;
-
-	err = ckpt_nl_parse_key(info, &key);
-	if (err)
-		return err;
 
 	if (info->attrs[NF_CKPT_A_OWNER])
 		owner = nla_get_u32(info->attrs[NF_CKPT_A_OWNER]);
 
-	return ckpt_flag_set(cn, &key, owner, info->snd_portid, info->extack);
+	return ckpt_flag_set(cn, key, owner, info->snd_portid, info->extack);
+}
+
+static int ckpt_nl_flag_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return ckpt_nl_for_each_tuple(info, ckpt_nl_flag_set_one);
+}
+
+static int ckpt_nl_flag_clear_one(struct ckpt_net *cn,
+				  const struct ckpt_key *key,
+				  struct genl_info *info)
+{
+	return ckpt_flag_clear(cn, key, info->snd_portid, info->extack);
 }
 
 static int ckpt_nl_flag_clear_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
-	struct ckpt_key key;
-	int err;
-
-	err = ckpt_nl_parse_key(info, &key);
-	if (err)
-		return err;
-
-	return ckpt_flag_clear(cn, &key, info->snd_portid, info->extack);
+	return ckpt_nl_for_each_tuple(info, ckpt_nl_flag_clear_one);
 }
 
 static int ckpt_nl_entry_get_doit(struct sk_buff *skb, struct genl_info *info)

@@ -32,7 +32,7 @@ modprobe nf_conntrack && modprobe nf_conntrack_netlink ||
 	ktap_skip_all "cannot load conntrack"
 sysctl -qw net.netfilter.nf_conntrack_max=$((N * 3))
 
-ktap_plan 10
+ktap_plan 11
 
 ktap_check "inject $N conntrack entries" "$BULK" inject $N
 
@@ -55,7 +55,9 @@ echo "# slab grew by $(( (after - before) / N )) B per entry, in slub_debug's" \
 ktap_check "clear $N connections in batches" "$BULK" clear $N
 ktap_result "no entry and no mark bit left after clearing" \
 	$([ "$(stat_of entries)" = 0 ] && [ "$(flagged_count)" = 0 ]; echo $?)
-ktap_check "flag them all again" "$BULK" set $N
+ktap_check "flag them all again, 64 a request" "$BULK" set $N 64
+ktap_result "stats count $N entries again" \
+	$([ "$(stat_of entries)" = $N ]; echo $?)
 
 ktap_check "unload with $N entries flagged" rmmod nf_ckpt
 ktap_check "unload cleared every mark bit and freed every entry" nothing_left

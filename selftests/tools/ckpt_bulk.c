@@ -5,10 +5,10 @@
  * in batches (many netlink messages per sendmsg) and every one is
  * acknowledged; the rate is printed.
  *
- *   ckpt_bulk inject N     N UDP conntrack entries 198.18.a.b:p -> 198.19.0.1:9
- *   ckpt_bulk set N        flag those N entries (owner 1)
- *   ckpt_bulk clear N      clear their flags
- *   ckpt_bulk rules N      N endpoint rules, UDP 198.18.a.b:p
+ *   ckpt_bulk inject N        N UDP conntrack entries 198.18.a.b:p -> 198.19.0.1:9
+ *   ckpt_bulk set N [K]       flag those N entries (owner 1), K tuples a message
+ *   ckpt_bulk clear N [K]     clear their flags, K tuples a message
+ *   ckpt_bulk rules N         N endpoint rules, UDP 198.18.a.b:p
  *
  * Entry i has source 198.18.0.0 + i / 60000 as address and 1024 + i % 60000
  * as port, so N may reach millions.  Exit 0 if every request succeeded.
@@ -30,6 +30,8 @@
 #include <linux/nf_ckpt.h>
 
 #define BATCH_BYTES	(64 * 1024)
+#define MSG_ROOM	4096	/* the most one request takes */
+#define MAX_PER_MSG	64	/* tuples of 44 octets a request */
 #define PORTS		60000
 
 struct bulk {
@@ -43,7 +45,9 @@ struct bulk {
 	unsigned long failed;
 };
 
-typedef void (*build_fn)(struct bulk *b, struct nlmsghdr *nlh, unsigned long i);
+/* Build the request for items FIRST to FIRST + COUNT - 1. */
+typedef void (*build_fn)(struct bulk *b, struct nlmsghdr *nlh,
+			 unsigned long first, unsigned long count);
 
 static void entry_tuple(unsigned long i, uint32_t *src, uint16_t *sport)
 {
@@ -97,7 +101,7 @@ static struct nlmsghdr *next_msg(struct bulk *b)
 {
 	struct nlmsghdr *nlh;
 
-	if (b->used + 512 > BATCH_BYTES && flush(b))
+	if (b->used + MSG_ROOM > BATCH_BYTES && flush(b))
 		return NULL;
 	nlh = mnl_nlmsg_put_header(b->buf + b->used);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -111,7 +115,8 @@ static void commit_msg(struct bulk *b, struct nlmsghdr *nlh)
 	b->pending++;
 }
 
-static void build_inject(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
+			 unsigned long i, unsigned long count)
 {
 	struct nf_conntrack *ct = nfct_new();
 	struct nfgenmsg *nfg;
@@ -119,6 +124,7 @@ static void build_inject(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
 	uint32_t src;
 
 	(void)b;
+	(void)count;	/* ctnetlink creates one entry a message */
 	entry_tuple(i, &src, &sport);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
 	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
@@ -166,25 +172,35 @@ static void put_tuple(struct nlmsghdr *nlh, unsigned long i)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static void build_set(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+static void build_set(struct bulk *b, struct nlmsghdr *nlh,
+		      unsigned long first, unsigned long count)
 {
+	unsigned long i;
+
 	put_genl(b, nlh, NF_CKPT_CMD_FLAG_SET);
-	put_tuple(nlh, i);
+	for (i = first; i < first + count; i++)
+		put_tuple(nlh, i);
 	mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, 1);
 }
 
-static void build_clear(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+static void build_clear(struct bulk *b, struct nlmsghdr *nlh,
+			unsigned long first, unsigned long count)
 {
+	unsigned long i;
+
 	put_genl(b, nlh, NF_CKPT_CMD_FLAG_CLEAR);
-	put_tuple(nlh, i);
+	for (i = first; i < first + count; i++)
+		put_tuple(nlh, i);
 }
 
-static void build_rule(struct bulk *b, struct nlmsghdr *nlh, unsigned long i)
+static void build_rule(struct bulk *b, struct nlmsghdr *nlh,
+		       unsigned long i, unsigned long count)
 {
 	struct nlattr *nest;
 	uint16_t sport;
 	uint32_t src;
 
+	(void)count;	/* one rule a message */
 	entry_tuple(i, &src, &sport);
 	put_genl(b, nlh, NF_CKPT_CMD_RULE_ADD);
 	nest = mnl_attr_nest_start(nlh, NF_CKPT_A_RULE);
@@ -242,26 +258,28 @@ static double now(void)
 }
 
 static int run(struct bulk *b, const char *what, build_fn build,
-	       unsigned long count)
+	       unsigned long count, unsigned long per_msg)
 {
 	struct nlmsghdr *nlh;
-	unsigned long i;
+	unsigned long i, n;
 	double t0, t;
 
 	t0 = now();
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count; i += n) {
+		n = count - i < per_msg ? count - i : per_msg;
 		nlh = next_msg(b);
 		if (!nlh)
 			return -1;
-		build(b, nlh, i);
+		build(b, nlh, i, n);
 		commit_msg(b, nlh);
 	}
 	if (flush(b))
 		return -1;
 	t = now() - t0;
 
-	printf("%s: %lu requests, %lu failed, %.3f s, %.0f/s\n", what, count,
-	       b->failed, t, t > 0 ? (double)count / t : 0.0);
+	printf("%s: %lu items in %lu a message, %lu messages failed, %.3f s, %.0f/s\n",
+	       what, count, per_msg, b->failed, t,
+	       t > 0 ? (double)count / t : 0.0);
 	return b->failed ? -1 : 0;
 }
 
@@ -285,20 +303,21 @@ int main(int argc, char **argv)
 {
 	static char buf[BATCH_BYTES];
 	struct bulk b = { .buf = buf };
-	unsigned long count;
+	unsigned long count, per_msg;
 	build_fn build;
 	int err;
 
-	count = argc == 3 ? strtoul(argv[2], NULL, 0) : 0;
-	if (!count) {
-		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules N\n");
+	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
+	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
+	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
+		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules N [1..64]\n");
 		return 2;
 	}
 
 	if (!strcmp(argv[1], "inject")) {
 		if (open_socket(&b, NETLINK_NETFILTER))
 			return 1;
-		err = run(&b, "inject", build_inject, count);
+		err = run(&b, "inject", build_inject, count, 1);
 	} else {
 		if (!strcmp(argv[1], "set"))
 			build = build_set;
@@ -312,7 +331,8 @@ int main(int argc, char **argv)
 		}
 		if (open_socket(&b, NETLINK_GENERIC) || resolve_family(&b))
 			return 1;
-		err = run(&b, argv[1], build, count);
+		err = run(&b, argv[1], build, count,
+			  build == build_rule ? 1 : per_msg);
 	}
 
 	mnl_socket_close(b.nl);

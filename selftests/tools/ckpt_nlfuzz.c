@@ -300,6 +300,12 @@ static const char *build_probe(struct nlmsghdr *nlh, unsigned int i)
 		put_tuple(nlh);
 		mnl_attr_put_u8(nlh, NF_CKPT_A_SYNC, 7);
 		return "sync state 7";
+	case 12:
+		put_tuple(nlh);
+		nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+		mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, 1);
+		mnl_attr_nest_end(nlh, nest);
+		return "an incomplete second tuple in one request";
 	}
 	return NULL;
 }

@@ -23,9 +23,13 @@
  *	reply carries %NF_CKPT_A_STATS.
  * @NF_CKPT_CMD_FLAG_SET: flag the connection %NF_CKPT_A_TUPLE (in zone
  *	%NF_CKPT_A_ZONE, default 0) for check-pointing, charged to
- *	%NF_CKPT_A_OWNER; on a flagged connection, updates the owner.
- * @NF_CKPT_CMD_FLAG_CLEAR: clear the flag of a connection; clearing an
- *	unflagged connection is not an error.
+ *	%NF_CKPT_A_OWNER; on a flagged connection, updates the owner.  The
+ *	tuple may repeat, to flag many connections in one request: they are
+ *	done in order, and at the first failure the extack points at its
+ *	tuple while those before it stay flagged.
+ * @NF_CKPT_CMD_FLAG_CLEAR: clear the flag of a connection (or of each of
+ *	several, as for %NF_CKPT_CMD_FLAG_SET); clearing an unflagged
+ *	connection is not an error.
  * @NF_CKPT_CMD_ENTRY_GET: one flagged connection (do), or all of them (dump,
  *	filtered by %NF_CKPT_A_OWNER if given); see &enum nf_ckpt_attr.
  * @NF_CKPT_CMD_CONFIG_SET: set %NF_CKPT_A_BUDGET and/or %NF_CKPT_A_MARK_BIT.
