@@ -149,7 +149,7 @@ typedef int (*ckpt_nl_tuple_fn)(struct ckpt_net *cn, const struct ckpt_key *key,
  * message can flag or clear many connections.  At the first failure the
  * extack points at its tuple; the tuples before it stay done.
  */
-static int ckpt_nl_for_each_tuple(struct genl_info *info, ckpt_nl_tuple_fn fn)
+static int ckpt_nl_apply_tuples(struct genl_info *info, ckpt_nl_tuple_fn fn)
 {
 	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
 	struct nlattr *attr;
@@ -469,7 +469,7 @@ static int ckpt_nl_flag_set_one(struct ckpt_net *cn, const struct ckpt_key *key,
 
 static int ckpt_nl_flag_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return ckpt_nl_for_each_tuple(info, ckpt_nl_flag_set_one);
+	return ckpt_nl_apply_tuples(info, ckpt_nl_flag_set_one);
 }
 
 static int ckpt_nl_flag_clear_one(struct ckpt_net *cn,
@@ -481,7 +481,7 @@ static int ckpt_nl_flag_clear_one(struct ckpt_net *cn,
 
 static int ckpt_nl_flag_clear_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return ckpt_nl_for_each_tuple(info, ckpt_nl_flag_clear_one);
+	return ckpt_nl_apply_tuples(info, ckpt_nl_flag_clear_one);
 }
 
 static int ckpt_nl_entry_get_doit(struct sk_buff *skb, struct genl_info *info)
