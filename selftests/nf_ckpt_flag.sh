@@ -107,7 +107,7 @@ ktap_result "stats count 2 entries and 2 flags set" \
 list=$(ckptctl list)
 echo "$list" | sed 's/^/# list: /'
 ktap_result "list shows the TCP flow with its masquerade binding" \
-	$(grep -q 'proto=6 src=192.0.2.2 .*reply: proto=6 src=198.51.100.2 dst=198.51.100.1 sport=8080 dport=40000.* owner=7 .*tcp_state=3' <<< "$list"; echo $?)
+	$(grep -q 'proto=6 src=192.0.2.2 .*reply: proto=6 src=198.51.100.2 dst=198.51.100.1 sport=8080 dport=40000.* owner=7 .*tcp_state=ESTABLISHED' <<< "$list"; echo $?)
 ktap_result "list filtered by owner 8 shows only the UDP flow" \
 	$([ "$(ckptctl list -o 8 | grep -c proto=17)" = 1 ] &&
 	  [ "$(ckptctl list -o 8 | grep -c .)" = 1 ]; echo $?)
@@ -120,7 +120,7 @@ ktap_result "the entry's owner is now 9 and no entry was added" \
 	$(ckptctl --json get $TCP_TUPLE | grep -q '"owner":9' &&
 	  [ "$(stat_of entries)" = 2 ]; echo $?)
 
-expect_refusal "a request without a tuple is refused" "needs the connection's tuple" set
+expect_refusal "ckptctl refuses set without a tuple" "set needs a TUPLE" set
 expect_refusal "ICMP is refused: it has no ports" "protocol must be" \
 	set -p icmp -s 192.0.2.2 -d 198.51.100.2 --sport 1 --dport 1
 expect_refusal "port 0 is refused" "port 0" \

@@ -306,6 +306,9 @@ static const char *build_probe(struct nlmsghdr *nlh, unsigned int i)
 		mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, 1);
 		mnl_attr_nest_end(nlh, nest);
 		return "an incomplete second tuple in one request";
+	case 13:
+		mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, 1);
+		return "a flag request without a tuple";
 	}
 	return NULL;
 }

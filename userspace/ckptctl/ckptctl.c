@@ -88,9 +88,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (ckpt_nl_open(&ctl.nl))
-		return 1;
+	/* Quiet getopt: the commands say what is wrong in their own words. */
+	opterr = 0;
 	err = cmd->run(&ctl, argc - optind, argv + optind);
 	ckpt_nl_close(&ctl.nl);
+	if (err == CKPTCTL_USAGE)
+		return 2;
 	return err ? 1 : 0;
 }

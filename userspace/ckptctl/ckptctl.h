@@ -20,9 +20,12 @@ struct ckptctl {
 
 typedef int (*ckpt_nl_reply_fn)(struct nlattr **attrs, void *arg);
 
+/* What a command returns for a usage error; ckptctl then exits 2. */
+#define CKPTCTL_USAGE	(-2)
+
 int ckpt_nl_open(struct ckpt_nl *nl);
 void ckpt_nl_close(struct ckpt_nl *nl);
-struct nl_msg *ckpt_nl_request(const struct ckpt_nl *nl, int cmd, int flags);
+struct nl_msg *ckpt_nl_request(struct ckpt_nl *nl, int cmd, int flags);
 int ckpt_nl_transact(struct ckpt_nl *nl, struct nl_msg *msg,
 		     ckpt_nl_reply_fn fn, void *arg);
 

@@ -17,12 +17,14 @@
 #include <linux/nf_ckpt.h>
 
 #include "ckptctl.h"
+#include "util.h"
 
 struct tuple {
 	int family;
 	uint8_t proto;
 	union { struct in_addr v4; struct in6_addr v6; } src, dst;
 	int sport, dport;	/* -1: not given */
+	bool has_src, has_dst;
 };
 
 struct entry_args {
@@ -111,10 +113,12 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 		case 's':
 			if (parse_addr(optarg, &t->family, &t->src))
 				return -1;
+			t->has_src = true;
 			break;
 		case 'd':
 			if (parse_addr(optarg, &t->family, &t->dst))
 				return -1;
+			t->has_dst = true;
 			break;
 		case 'S':
 		case 'D':
@@ -144,6 +148,8 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 			}
 			break;
 		default:
+			fprintf(stderr, "ckptctl: %s: unknown option or missing value '%s' (global options like -j go before the command)\n",
+				argv[0], argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -152,6 +158,45 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 		return -1;
 	}
 	a->has_tuple = t->family || t->proto || t->sport >= 0 || t->dport >= 0;
+	return 0;
+}
+
+/* What a command takes besides its tuple. */
+enum {
+	TAKES_TUPLE = 1 << 0,
+	TAKES_OWNER = 1 << 1,
+	TAKES_STATE = 1 << 2,
+};
+
+/* Does A hold what the command NAME takes, and only that? */
+static int check_entry_args(const char *name, const struct entry_args *a,
+			    unsigned int takes)
+{
+	const struct tuple *t = &a->tuple;
+
+	if (takes & TAKES_TUPLE) {
+		/* Port 0 is sent: the kernel says why it names no connection. */
+		if (!t->proto || !t->has_src || !t->has_dst || t->sport < 0 ||
+		    t->dport < 0) {
+			fprintf(stderr, "ckptctl: %s needs a TUPLE: -p PROTO -s SRC -d DST --sport PORT --dport PORT [-w ZONE]\n",
+				name);
+			return -1;
+		}
+	} else if (a->has_tuple || a->zone) {
+		fprintf(stderr, "ckptctl: %s takes no tuple; use get for one connection\n",
+			name);
+		return -1;
+	}
+	if (a->has_owner && !(takes & TAKES_OWNER)) {
+		fprintf(stderr, "ckptctl: %s takes no -o OWNER\n", name);
+		return -1;
+	}
+	if ((a->sync >= 0) != !!(takes & TAKES_STATE)) {
+		fprintf(stderr, takes & TAKES_STATE ?
+			"ckptctl: %s needs --state done|pending\n" :
+			"ckptctl: %s takes no --state\n", name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,13 +270,23 @@ static uint32_t get_u32_or(struct nlattr *a, uint32_t def)
 	return a ? nla_get_u32(a) : def;
 }
 
+/* Conntrack's TCP states (TCP_CONNTRACK_*), as conntrack(8) names them. */
+static const char *tcp_state_name(unsigned int state)
+{
+	static const char * const names[] = {
+		"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+		"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+	};
+
+	return state < ARRAY_SIZE(names) ? names[state] : "UNKNOWN";
+}
+
 int ckptctl_print_entry(struct nlattr **attrs, void *arg)
 {
 	static const char * const sync_names[] = { "pending", "done" };
-	char orig[256], reply[256];
+	char orig[256], reply[256], tcp[40] = "";
 	bool json = *(bool *)arg;
 	unsigned int sync = 0;
-	int tcp_state = -1;
 
 	if (!attrs[NF_CKPT_A_TUPLE] || !attrs[NF_CKPT_A_REPLY]) {
 		fprintf(stderr, "ckptctl: entry without its tuples\n");
@@ -242,35 +297,32 @@ int ckptctl_print_entry(struct nlattr **attrs, void *arg)
 	if (attrs[NF_CKPT_A_SYNC])
 		sync = nla_get_u8(attrs[NF_CKPT_A_SYNC]) ? 1 : 0;
 	if (attrs[NF_CKPT_A_TCP_STATE])
-		tcp_state = nla_get_u8(attrs[NF_CKPT_A_TCP_STATE]);
+		snprintf(tcp, sizeof(tcp), json ? ",\"tcp_state\":\"%s\"" : " tcp_state=%s",
+			 tcp_state_name(nla_get_u8(attrs[NF_CKPT_A_TCP_STATE])));
 
 	printf(json ?
 	       "{\"orig\":%s,\"reply\":%s,\"zone\":%u,\"owner\":%" PRIu32
 	       ",\"timeout\":%" PRIu32 ",\"status\":%" PRIu32
-	       ",\"tcp_state\":%d,\"sync\":\"%s\"}\n" :
+	       "%s,\"sync\":\"%s\"}\n" :
 	       "%s reply: %s zone=%u owner=%" PRIu32 " timeout=%" PRIu32
-	       " status=0x%" PRIx32 " tcp_state=%d sync=%s\n",
+	       " status=0x%" PRIx32 "%s sync=%s\n",
 	       orig, reply,
 	       attrs[NF_CKPT_A_ZONE] ? nla_get_u16(attrs[NF_CKPT_A_ZONE]) : 0,
 	       get_u32_or(attrs[NF_CKPT_A_OWNER], 0),
 	       get_u32_or(attrs[NF_CKPT_A_TIMEOUT], 0),
-	       get_u32_or(attrs[NF_CKPT_A_STATUS], 0), tcp_state,
-	       sync_names[sync]);
+	       get_u32_or(attrs[NF_CKPT_A_STATUS], 0), tcp, sync_names[sync]);
 	return 0;
 }
 
-static int run_entry_cmd(struct ckptctl *ctl, int cmd, int flags, int argc,
-			 char **argv)
+static int run_entry_cmd(struct ckptctl *ctl, int cmd, int flags,
+			 unsigned int takes, int argc, char **argv)
 {
 	struct entry_args a = { 0 };
 	struct nl_msg *msg;
 
-	if (parse_entry_args(argc, argv, &a))
-		return -1;
-	if ((flags & NLM_F_DUMP) && (a.has_tuple || a.zone)) {
-		fprintf(stderr, "ckptctl: list takes only -o OWNER; use get for one connection\n");
-		return -1;
-	}
+	if (parse_entry_args(argc, argv, &a) ||
+	    check_entry_args(argv[0], &a, takes))
+		return CKPTCTL_USAGE;
 
 	msg = ckpt_nl_request(&ctl->nl, cmd, flags);
 	if (!msg)
@@ -294,25 +346,30 @@ fail:
 
 int ckptctl_set(struct ckptctl *ctl, int argc, char **argv)
 {
-	return run_entry_cmd(ctl, NF_CKPT_CMD_FLAG_SET, 0, argc, argv);
+	return run_entry_cmd(ctl, NF_CKPT_CMD_FLAG_SET, 0,
+			     TAKES_TUPLE | TAKES_OWNER, argc, argv);
 }
 
 int ckptctl_clear(struct ckptctl *ctl, int argc, char **argv)
 {
-	return run_entry_cmd(ctl, NF_CKPT_CMD_FLAG_CLEAR, 0, argc, argv);
+	return run_entry_cmd(ctl, NF_CKPT_CMD_FLAG_CLEAR, 0, TAKES_TUPLE,
+			     argc, argv);
 }
 
 int ckptctl_get(struct ckptctl *ctl, int argc, char **argv)
 {
-	return run_entry_cmd(ctl, NF_CKPT_CMD_ENTRY_GET, 0, argc, argv);
+	return run_entry_cmd(ctl, NF_CKPT_CMD_ENTRY_GET, 0, TAKES_TUPLE,
+			     argc, argv);
 }
 
 int ckptctl_list(struct ckptctl *ctl, int argc, char **argv)
 {
-	return run_entry_cmd(ctl, NF_CKPT_CMD_ENTRY_GET, NLM_F_DUMP, argc, argv);
+	return run_entry_cmd(ctl, NF_CKPT_CMD_ENTRY_GET, NLM_F_DUMP,
+			     TAKES_OWNER, argc, argv);
 }
 
 int ckptctl_sync_set(struct ckptctl *ctl, int argc, char **argv)
 {
-	return run_entry_cmd(ctl, NF_CKPT_CMD_SYNC_SET, 0, argc, argv);
+	return run_entry_cmd(ctl, NF_CKPT_CMD_SYNC_SET, 0,
+			     TAKES_TUPLE | TAKES_STATE, argc, argv);
 }

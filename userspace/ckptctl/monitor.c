@@ -41,8 +41,8 @@ int ckptctl_monitor(struct ckptctl *ctl, int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "ckptctl: monitor takes no arguments\n");
-		return -1;
+		fprintf(stderr, "ckptctl: monitor takes no arguments (put -j before the command)\n");
+		return CKPTCTL_USAGE;
 	}
 	if (ckpt_nl_subscribe(&ctl->nl, NF_CKPT_MCGRP_SYNC))
 		return -1;

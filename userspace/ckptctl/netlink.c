@@ -62,13 +62,21 @@ free_sock:
 
 void ckpt_nl_close(struct ckpt_nl *nl)
 {
-	nl_socket_free(nl->sock);
+	if (nl->sock)
+		nl_socket_free(nl->sock);
 	nl->sock = NULL;
 }
 
-struct nl_msg *ckpt_nl_request(const struct ckpt_nl *nl, int cmd, int flags)
+/*
+ * A request of the family; the socket is opened with the first one, so
+ * that a command's arguments are checked before the kernel is asked.
+ */
+struct nl_msg *ckpt_nl_request(struct ckpt_nl *nl, int cmd, int flags)
 {
 	struct nl_msg *msg;
+
+	if (!nl->sock && ckpt_nl_open(nl))
+		return NULL;
 
 	msg = nlmsg_alloc();
 	if (!msg)
@@ -118,6 +126,9 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	t->done = true;
 	if (msg)
 		fprintf(stderr, "ckptctl: kernel: %s (%s)\n", msg, strerror(-e->error));
+	else if (e->error == -EPERM)
+		fprintf(stderr, "ckptctl: kernel: %s: nf_ckpt needs CAP_NET_ADMIN over this network namespace\n",
+			strerror(-e->error));
 	else
 		fprintf(stderr, "ckptctl: kernel: %s\n", strerror(-e->error));
 	return NL_STOP;
@@ -213,6 +224,9 @@ free_cb:
 int ckpt_nl_subscribe(struct ckpt_nl *nl, const char *group)
 {
 	int id, err;
+
+	if (!nl->sock && ckpt_nl_open(nl))
+		return -1;
 
 	id = genl_ctrl_resolve_grp(nl->sock, NF_CKPT_FAMILY_NAME, group);
 	if (id < 0) {

@@ -119,6 +119,8 @@ static int parse_rule_args(int argc, char **argv, struct rule_args *a)
 			a->has_owner = true;
 			break;
 		default:
+			fprintf(stderr, "ckptctl: rule %s: unknown option or missing value '%s' (global options like -j go before the command)\n",
+				argv[0], argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -217,8 +219,8 @@ int ckptctl_rule(struct ckptctl *ctl, int argc, char **argv)
 	int cmd, flags = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "ckptctl: usage: ckptctl rule add|del|list ...\n");
-		return -1;
+		fprintf(stderr, "ckptctl: usage: ckptctl rule add|del RULE, ckptctl rule list\n");
+		return CKPTCTL_USAGE;
 	}
 	if (!strcmp(argv[1], "add")) {
 		cmd = NF_CKPT_CMD_RULE_ADD;
@@ -229,10 +231,19 @@ int ckptctl_rule(struct ckptctl *ctl, int argc, char **argv)
 		flags = NLM_F_DUMP;
 	} else {
 		fprintf(stderr, "ckptctl: unknown rule command '%s'\n", argv[1]);
-		return -1;
+		return CKPTCTL_USAGE;
 	}
 	if (parse_rule_args(argc - 1, argv + 1, &a))
-		return -1;
+		return CKPTCTL_USAGE;
+	if (cmd == NF_CKPT_CMD_RULE_GET && argc > 2) {
+		fprintf(stderr, "ckptctl: rule list takes no arguments\n");
+		return CKPTCTL_USAGE;
+	}
+	if (cmd != NF_CKPT_CMD_RULE_GET && !a.family) {
+		fprintf(stderr, "ckptctl: rule %s needs -a ADDR, the mapping's internal address\n",
+			argv[1]);
+		return CKPTCTL_USAGE;
+	}
 
 	msg = ckpt_nl_request(&ctl->nl, cmd, flags);
 	if (!msg)

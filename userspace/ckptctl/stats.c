@@ -60,29 +60,34 @@ static void print_stats(const struct stats *s, bool json)
 		",\"expired\":%" PRIu64 ",\"refused_budget\":%" PRIu64
 		",\"rule_hits\":%" PRIu64 "}\n" :
 		"entries: %" PRIu32 "\nbudget: %" PRIu32
-		"\nmark bit: %u\nset: %" PRIu64 "\ncleared: %" PRIu64
-		"\nexpired: %" PRIu64 "\nrefused for budget: %" PRIu64
-		"\nrule hits: %" PRIu64 "\n";
+		"\nmark_bit: %u\nset: %" PRIu64 "\ncleared: %" PRIu64
+		"\nexpired: %" PRIu64 "\nrefused_budget: %" PRIu64
+		"\nrule_hits: %" PRIu64 "\n";
 
 	printf(fmt, s->entries, s->budget, s->mark_bit, s->set, s->cleared, s->expired,
 	       s->refused_budget, s->rule_hits);
 }
 
-int ckptctl_stats(struct ckptctl *ctl, int argc, char **argv)
+static int get_stats(struct ckptctl *ctl, struct stats *s)
 {
-	struct stats s = { 0 };
 	struct nl_msg *msg;
-
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "ckptctl: stats takes no arguments\n");
-		return -1;
-	}
 
 	msg = ckpt_nl_request(&ctl->nl, NF_CKPT_CMD_STATS_GET, 0);
 	if (!msg)
 		return -1;
-	if (ckpt_nl_transact(&ctl->nl, msg, read_stats, &s))
+	return ckpt_nl_transact(&ctl->nl, msg, read_stats, s);
+}
+
+int ckptctl_stats(struct ckptctl *ctl, int argc, char **argv)
+{
+	struct stats s = { 0 };
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "ckptctl: stats takes no arguments (put -j before the command)\n");
+		return CKPTCTL_USAGE;
+	}
+	if (get_stats(ctl, &s))
 		return -1;
 
 	print_stats(&s, ctl->json);
@@ -99,7 +104,7 @@ static int set_config(struct ckptctl *ctl, int attr, const char *what,
 	v = strtoul(value, &end, 0);
 	if (!*value || *end || value[0] == '-' || v > max) {
 		fprintf(stderr, "ckptctl: bad %s '%s'\n", what, value);
-		return -1;
+		return CKPTCTL_USAGE;
 	}
 
 	msg = ckpt_nl_request(&ctl->nl, NF_CKPT_CMD_CONFIG_SET, 0);
@@ -116,11 +121,18 @@ static int set_config(struct ckptctl *ctl, int attr, const char *what,
 
 int ckptctl_budget(struct ckptctl *ctl, int argc, char **argv)
 {
-	if (argc == 1)
-		return ckptctl_stats(ctl, 1, argv);
+	struct stats s = { 0 };
+
+	if (argc == 1) {
+		if (get_stats(ctl, &s))
+			return -1;
+		printf(ctl->json ? "{\"budget\":%" PRIu32 ",\"entries\":%" PRIu32 "}\n" :
+		       "budget: %" PRIu32 "\nentries: %" PRIu32 "\n", s.budget, s.entries);
+		return 0;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "ckptctl: usage: ckptctl budget [ENTRIES]\n");
-		return -1;
+		return CKPTCTL_USAGE;
 	}
 	return set_config(ctl, NF_CKPT_A_BUDGET, "budget", argv[1], UINT32_MAX);
 }
@@ -129,7 +141,7 @@ int ckptctl_mark_bit(struct ckptctl *ctl, int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr, "ckptctl: usage: ckptctl mark-bit BIT\n");
-		return -1;
+		return CKPTCTL_USAGE;
 	}
 	/* The kernel refuses a bit over 31 with its own message. */
 	return set_config(ctl, NF_CKPT_A_MARK_BIT, "mark bit", argv[1], 255);
