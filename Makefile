@@ -31,6 +31,8 @@ PROGS   := ckptctl
 TOOLS   := ckpt_bulk ckpt_nlfuzz
 PCP_SRC := $(wildcard userspace/pcp/*.c)
 PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
+PCPD_SRC := $(wildcard userspace/pcpd/*.c)
+PCPD_DEPS := $(PCPD_SRC) $(wildcard userspace/pcpd/*.h) $(PCP_DEPS)
 
 .PHONY: all module lab-modules userspace userspace-san deps check bench \
 	style sparse clean linux-source
@@ -46,7 +48,8 @@ lab-modules:
 
 userspace: $(addprefix $(BUILD)/,$(PROGS) $(TOOLS))
 userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
-	$(BUILD)/san/pcp_codec_test $(BUILD)/fuzz/pcp_codec_fuzz
+	$(BUILD)/san/pcp_codec_test $(BUILD)/san/pcpd_mapping_test \
+	$(BUILD)/fuzz/pcp_codec_fuzz
 
 CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.h) \
 		include/uapi/linux/nf_ckpt.h
@@ -70,6 +73,11 @@ $(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
 $(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c $(PCP_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
+
+$(BUILD)/san/pcpd_mapping_test: selftests/host/pcpd_mapping_test.c $(PCPD_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/pcpd -Iuserspace/lib \
+		-o $@ $< $(PCPD_SRC) $(PCP_SRC)
 
 $(BUILD)/fuzz/pcp_codec_fuzz: selftests/fuzz/pcp_codec_fuzz.c $(PCP_DEPS)
 	@mkdir -p $(@D)

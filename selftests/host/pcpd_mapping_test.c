@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of pcpd's MAP mapping table (userspace/pcpd/mapping.c): the
+ * rules of RFC 6887 sections 11.3 and 15 and the field notes on nonces,
+ * deletes and refreshes (shared/spec/README.md, items 3 and 4).  KTAP.
+ */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mapping.h"
+
+#define PLAN 27
+
+static int test_n, test_failed;
+
+static void check(int ok, const char *what)
+{
+	test_n++;
+	if (!ok)
+		test_failed++;
+	printf("%s %d %s\n", ok ? "ok" : "not ok", test_n, what);
+}
+
+static struct in6_addr v4(const char *s)
+{
+	struct in6_addr a = { 0 };
+
+	a.s6_addr[10] = 0xff;
+	a.s6_addr[11] = 0xff;
+	inet_pton(AF_INET, s, &a.s6_addr[12]);
+	return a;
+}
+
+static struct pcpd_map_table table;
+static struct in6_addr host;
+
+static struct pcp_request map(uint8_t proto, uint16_t port, uint32_t lifetime,
+			      const char *nonce)
+{
+	struct pcp_request r = { 0 };
+
+	r.opcode = PCP_OP_MAP;
+	r.protocol = proto;
+	r.internal_port = port;
+	r.lifetime = lifetime;
+	r.client = host;
+	memcpy(r.nonce, nonce, PCP_NONCE_LEN);
+	return r;
+}
+
+/* Decide and, on success, commit; the decision is returned. */
+static struct pcpd_map_decision run(const struct pcp_request *r, uint64_t now)
+{
+	struct pcpd_map_decision d;
+
+	pcpd_map_decide(&table, r, &host, 1, table.count, now, &d);
+	if (d.result == PCP_SUCCESS)
+		pcpd_map_commit(&table, r, &host, 1, now, &d);
+	return d;
+}
+
+static void test_create_refresh(void)
+{
+	struct pcp_request r = map(IPPROTO_TCP, 6000, 3600, "nonce-A-1234");
+	struct pcpd_map_decision d;
+	struct pcpd_mapping *m;
+
+	d = run(&r, 1000);
+	m = pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000);
+	check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_CREATE && m,
+	      "a MAP creates a mapping");
+	check(d.external_port == 6000,
+	      "the external port follows the internal one when it is free");
+	check(d.lifetime == 3600 && m->expires == 4600, "expiry is now + lifetime");
+
+	d = run(&r, 2000);
+	check(d.action == PCPD_MAP_REFRESH && m->expires == 5600,
+	      "a refresh moves the expiry to now + lifetime, not the first expiry");
+	check(d.external_port == 6000 && table.count == 1,
+	      "a refresh keeps the external port and adds no mapping");
+
+	r.lifetime = 10;
+	d = run(&r, 2000);
+	check(d.lifetime == 120, "a lifetime under the minimum is raised to it");
+	r.lifetime = 999999;
+	d = run(&r, 2000);
+	check(d.lifetime == 86400, "a lifetime over the maximum is cut to it");
+}
+
+static void test_nonces_and_deletes(void)
+{
+	struct pcp_request r = map(IPPROTO_TCP, 6000, 3600, "nonce-B-9999");
+	struct pcpd_map_decision d;
+	struct pcpd_mapping *m = pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000);
+	uint64_t expires = m->expires;
+
+	d = run(&r, 3000);
+	check(d.result == PCP_NOT_AUTHORIZED && m->expires == expires,
+	      "a refresh with another nonce is NOT_AUTHORIZED and changes nothing");
+	check(d.lifetime == expires - 3000,
+	      "its error lifetime is what the mapping has left");
+
+	r.lifetime = 0;
+	d = run(&r, 3000);
+	check(d.result == PCP_NOT_AUTHORIZED && pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000),
+	      "a delete with another nonce is NOT_AUTHORIZED and deletes nothing");
+
+	r = map(IPPROTO_TCP, 6000, 0, "nonce-A-1234");
+	r.external_port = 7777;
+	r.external_addr = v4("203.0.113.9");
+	d = run(&r, 3000);
+	check(d.result == PCP_SUCCESS && d.lifetime == 0 &&
+	      !pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000) && table.count == 0,
+	      "a delete with the right nonce removes the mapping");
+	check(d.external_port == 7777,
+	      "a delete copies the suggested port and does not use it");
+
+	d = run(&r, 3000);
+	check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_NONE && d.lifetime == 0,
+	      "deleting a mapping that does not exist succeeds");
+
+	r.prefer_failure = true;
+	d = run(&r, 3000);
+	check(d.result == PCP_MALFORMED_OPTION,
+	      "PREFER_FAILURE on a delete is MALFORMED_OPTION");
+}
+
+static void test_ports(void)
+{
+	struct pcp_request r = map(IPPROTO_UDP, 5351, 600, "nonce-C-0000");
+	struct pcpd_map_decision d, d2;
+
+	d = run(&r, 100);
+	check(d.result == PCP_SUCCESS && d.external_port != 5351 &&
+	      d.external_port != 5350, "UDP 5350 and 5351 are never handed out");
+
+	r = map(IPPROTO_UDP, 9000, 600, "nonce-D-0000");
+	r.external_port = 20000;
+	d = run(&r, 100);
+	check(d.external_port == 20000, "a free suggested external port is used");
+
+	r = map(IPPROTO_UDP, 9001, 600, "nonce-E-0000");
+	r.external_port = 20000;
+	d2 = run(&r, 100);
+	check(d2.result == PCP_SUCCESS && d2.external_port != 20000,
+	      "a taken suggested port is only a hint: another port is given");
+
+	r = map(IPPROTO_UDP, 9002, 600, "nonce-F-0000");
+	r.external_port = 20000;
+	r.prefer_failure = true;
+	d2 = run(&r, 100);
+	check(d2.result == PCP_CANNOT_PROVIDE_EXTERNAL,
+	      "with PREFER_FAILURE a taken suggested port is CANNOT_PROVIDE_EXTERNAL");
+
+	r = map(IPPROTO_UDP, 9000, 600, "nonce-D-0000");
+	r.external_port = 20001;
+	r.prefer_failure = true;
+	d2 = run(&r, 100);
+	check(d2.result == PCP_CANNOT_PROVIDE_EXTERNAL,
+	      "PREFER_FAILURE naming another port than the existing mapping's fails");
+
+	r = map(IPPROTO_UDP, 9000, 600, "nonce-D-0000");
+	r.external_port = 20000;
+	r.prefer_failure = true;
+	d2 = run(&r, 100);
+	check(d2.result == PCP_SUCCESS && d2.action == PCPD_MAP_REFRESH,
+	      "PREFER_FAILURE naming the existing mapping's port refreshes it");
+}
+
+static void test_protocols_and_quota(void)
+{
+	struct pcp_request r = map(0, 80, 600, "nonce-G-0000");
+	struct pcpd_map_decision d;
+	unsigned int before = table.count;
+
+	d = run(&r, 100);
+	check(d.result == PCP_MALFORMED_REQUEST,
+	      "protocol 0 with a port is MALFORMED_REQUEST");
+	r = map(IPPROTO_SCTP, 80, 600, "nonce-G-0000");
+	d = run(&r, 100);
+	check(d.result == PCP_UNSUPP_PROTOCOL, "SCTP is UNSUPP_PROTOCOL");
+	r = map(IPPROTO_TCP, 0, 600, "nonce-G-0000");
+	d = run(&r, 100);
+	check(d.result == PCP_UNSUPP_PROTOCOL,
+	      "an all-ports mapping is UNSUPP_PROTOCOL (not installable)");
+
+	r = map(IPPROTO_TCP, 8080, 600, "nonce-H-0000");
+	pcpd_map_decide(&table, &r, &host, 1, 8, 100, &d);
+	check(d.result == PCP_USER_EX_QUOTA && table.count == before,
+	      "a subscriber at its quota gets USER_EX_QUOTA and no mapping");
+
+	before = table.count;
+	check(pcpd_map_expire(&table, 699) == 0 && table.count == before,
+	      "no mapping expires before its time");
+	check(pcpd_map_expire(&table, 700) == before && table.count == 0 &&
+	      !pcpd_map_lookup(&table, &host, IPPROTO_UDP, 9000),
+	      "mappings whose lifetime ran out are gone");
+	r = map(IPPROTO_UDP, 9100, 600, "nonce-I-0000");
+	r.external_port = 20000;
+	d = run(&r, 800);
+	check(d.external_port == 20000, "an expired mapping's port is free again");
+}
+
+int main(void)
+{
+	struct pcpd_map_config cfg = {
+		.port_min = 1024, .port_max = 65535,
+		.lifetime_min = 120, .lifetime_max = 86400, .quota = 8,
+	};
+
+	cfg.external_addr = v4("198.51.100.1");
+	host = v4("192.0.2.2");
+	if (pcpd_map_table_init(&table, &cfg))
+		return 1;
+
+	printf("TAP version 13\n1..%d\n", PLAN);
+	test_create_refresh();
+	test_nonces_and_deletes();
+	test_ports();
+	test_protocols_and_quota();
+	pcpd_map_table_free(&table);
+
+	printf("# totals: pass:%d fail:%d skip:0\n", test_n - test_failed,
+	       test_failed);
+	if (test_n != PLAN) {
+		printf("# planned %d, ran %d\n", PLAN, test_n);
+		return 1;
+	}
+	return test_failed ? 1 : 0;
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpd: MAP mappings (RFC 6887 sections 11.3 and 15).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapping.h"
+
+static unsigned int proto_index(uint8_t protocol)
+{
+	return protocol == IPPROTO_UDP;
+}
+
+static unsigned int bucket_of(const struct in6_addr *addr, uint8_t protocol,
+			      uint16_t port)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr->s6_addr[i]) * 16777619u;
+	h = (h ^ protocol) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	return h % PCPD_MAP_BUCKETS;
+}
+
+static bool port_used(const struct pcpd_map_table *t, uint8_t protocol,
+		      uint16_t port)
+{
+	const uint8_t *map = t->ports_used[proto_index(protocol)];
+
+	return map[port / 8] & (1u << (port % 8));
+}
+
+static void mark_port(struct pcpd_map_table *t, uint8_t protocol,
+		      uint16_t port, bool used)
+{
+	uint8_t *map = t->ports_used[proto_index(protocol)];
+
+	if (used)
+		map[port / 8] |= (uint8_t)(1u << (port % 8));
+	else
+		map[port / 8] &= (uint8_t)~(1u << (port % 8));
+}
+
+int pcpd_map_table_init(struct pcpd_map_table *t,
+			const struct pcpd_map_config *cfg)
+{
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	t->ports_used[0] = calloc(1, 65536 / 8);
+	t->ports_used[1] = calloc(1, 65536 / 8);
+	if (!t->ports_used[0] || !t->ports_used[1]) {
+		pcpd_map_table_free(t);
+		return -1;
+	}
+	return 0;
+}
+
+void pcpd_map_table_free(struct pcpd_map_table *t)
+{
+	struct pcpd_mapping *m, *next;
+	unsigned int i;
+
+	for (i = 0; i < PCPD_MAP_BUCKETS; i++) {
+		for (m = t->buckets[i]; m; m = next) {
+			next = m->next;
+			free(m);
+		}
+		t->buckets[i] = NULL;
+	}
+	free(t->ports_used[0]);
+	free(t->ports_used[1]);
+	t->ports_used[0] = t->ports_used[1] = NULL;
+	t->count = 0;
+}
+
+struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
+				     const struct in6_addr *internal,
+				     uint8_t protocol, uint16_t port)
+{
+	struct pcpd_mapping *m;
+
+	for (m = t->buckets[bucket_of(internal, protocol, port)]; m; m = m->next) {
+		if (m->protocol == protocol && m->internal_port == port &&
+		    !memcmp(&m->internal_addr, internal, sizeof(*internal)))
+			return m;
+	}
+	return NULL;
+}
+
+static uint32_t clamp_lifetime(const struct pcpd_map_config *cfg, uint32_t l)
+{
+	if (l < cfg->lifetime_min)
+		return cfg->lifetime_min;
+	if (l > cfg->lifetime_max)
+		return cfg->lifetime_max;
+	return l;
+}
+
+/* Ports PCP itself uses are never handed out (RFC 6887 section 11.3). */
+static bool port_allowed(const struct pcpd_map_table *t, uint8_t protocol,
+			 uint16_t port)
+{
+	if (port < t->cfg.port_min || port > t->cfg.port_max)
+		return false;
+	if (protocol == IPPROTO_UDP &&
+	    (port == PCP_CLIENT_PORT || port == PCP_SERVER_PORT))
+		return false;
+	return !port_used(t, protocol, port);
+}
+
+/* All zeros, IPv6 or IPv4-mapped: the client has no preference. */
+static bool addr_unspecified(const struct in6_addr *a)
+{
+	static const struct in6_addr any;
+
+	return !memcmp(a, &any, sizeof(any)) ||
+	       (pcp_addr_is_v4mapped(a) && !memcmp(a->s6_addr + 12, "\0\0\0\0", 4));
+}
+
+/*
+ * An external port for a new mapping: the suggested one if it can be had,
+ * else, unless the client prefers failure, the first free one from the
+ * internal port on.  0 if none.
+ */
+static uint16_t choose_port(const struct pcpd_map_table *t,
+			    const struct pcp_request *req)
+{
+	uint32_t span = (uint32_t)t->cfg.port_max - t->cfg.port_min + 1;
+	uint32_t i, start;
+	uint16_t port;
+	bool addr_ok;
+
+	addr_ok = addr_unspecified(&req->external_addr) ||
+		  !memcmp(&req->external_addr, &t->cfg.external_addr,
+			  sizeof(req->external_addr));
+	if (addr_ok && req->external_port &&
+	    port_allowed(t, req->protocol, req->external_port))
+		return req->external_port;
+	if (req->prefer_failure)
+		return 0;
+
+	start = req->internal_port >= t->cfg.port_min &&
+		req->internal_port <= t->cfg.port_max ?
+		req->internal_port - t->cfg.port_min : 0;
+	for (i = 0; i < span; i++) {
+		port = (uint16_t)(t->cfg.port_min + (start + i) % span);
+		if (port_allowed(t, req->protocol, port))
+			return port;
+	}
+	return 0;
+}
+
+static void decide_error(struct pcpd_map_decision *d, uint8_t result,
+			 uint32_t lifetime)
+{
+	d->result = result;
+	d->action = PCPD_MAP_NONE;
+	d->lifetime = lifetime;
+}
+
+static uint32_t remaining(const struct pcpd_mapping *m, uint64_t now)
+{
+	return m->expires > now ? (uint32_t)(m->expires - now) : 0;
+}
+
+static void decide_delete(const struct pcp_request *req,
+			  struct pcpd_mapping *m, uint64_t now,
+			  struct pcpd_map_decision *d)
+{
+	/* A delete's suggested address and port are copied, not used. */
+	d->external_addr = req->external_addr;
+	d->external_port = req->external_port;
+	d->lifetime = 0;
+	d->result = PCP_SUCCESS;
+
+	if (req->prefer_failure) {
+		decide_error(d, PCP_MALFORMED_OPTION, PCP_LONG_ERROR_LIFETIME);
+		return;
+	}
+	if (!m) {
+		d->action = PCPD_MAP_NONE;	/* deleting nothing succeeds */
+		return;
+	}
+	if (memcmp(m->nonce, req->nonce, PCP_NONCE_LEN)) {
+		decide_error(d, PCP_NOT_AUTHORIZED, remaining(m, now));
+		return;
+	}
+	d->action = PCPD_MAP_DELETE;
+	d->existing = m;
+}
+
+void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
+		     const struct in6_addr *internal, uint32_t subscriber,
+		     unsigned int subscriber_count, uint64_t now,
+		     struct pcpd_map_decision *d)
+{
+	struct pcpd_mapping *m;
+
+	(void)subscriber;
+	memset(d, 0, sizeof(*d));
+	if (!req->protocol && req->internal_port) {
+		decide_error(d, PCP_MALFORMED_REQUEST, PCP_LONG_ERROR_LIFETIME);
+		return;
+	}
+	/* Only single-port TCP and UDP mappings can be installed. */
+	if ((req->protocol != IPPROTO_TCP && req->protocol != IPPROTO_UDP) ||
+	    !req->internal_port) {
+		if (req->lifetime)
+			decide_error(d, PCP_UNSUPP_PROTOCOL, PCP_LONG_ERROR_LIFETIME);
+		else
+			decide_delete(req, NULL, now, d);
+		return;
+	}
+
+	m = pcpd_map_lookup(t, internal, req->protocol, req->internal_port);
+	if (!req->lifetime) {
+		decide_delete(req, m, now, d);
+		return;
+	}
+
+	if (m && memcmp(m->nonce, req->nonce, PCP_NONCE_LEN)) {
+		decide_error(d, PCP_NOT_AUTHORIZED, remaining(m, now));
+		return;
+	}
+	d->lifetime = clamp_lifetime(&t->cfg, req->lifetime);
+
+	if (m) {
+		if (req->prefer_failure &&
+		    (req->external_port != m->external_port ||
+		     (!addr_unspecified(&req->external_addr) &&
+		      memcmp(&req->external_addr, &m->external_addr,
+			     sizeof(m->external_addr))))) {
+			decide_error(d, PCP_CANNOT_PROVIDE_EXTERNAL,
+				     PCP_SHORT_ERROR_LIFETIME);
+			return;
+		}
+		d->action = PCPD_MAP_REFRESH;
+		d->existing = m;
+		d->external_addr = m->external_addr;
+		d->external_port = m->external_port;
+		return;
+	}
+
+	if (subscriber_count >= t->cfg.quota) {
+		decide_error(d, PCP_USER_EX_QUOTA, PCP_SHORT_ERROR_LIFETIME);
+		return;
+	}
+	d->external_port = choose_port(t, req);
+	if (!d->external_port) {
+		decide_error(d, req->prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL :
+			     PCP_NO_RESOURCES, PCP_SHORT_ERROR_LIFETIME);
+		return;
+	}
+	d->external_addr = t->cfg.external_addr;
+	d->action = PCPD_MAP_CREATE;
+}
+
+static void unlink_mapping(struct pcpd_map_table *t, struct pcpd_mapping *m)
+{
+	struct pcpd_mapping **pp;
+
+	pp = &t->buckets[bucket_of(&m->internal_addr, m->protocol,
+				   m->internal_port)];
+	while (*pp != m)
+		pp = &(*pp)->next;
+	*pp = m->next;
+	mark_port(t, m->protocol, m->external_port, false);
+	t->count--;
+	free(m);
+}
+
+/*
+ * Apply decision D, taken for REQ at NOW.  A refresh moves the expiry to
+ * now + granted lifetime, never keeping the first expiry (field note 4).
+ * Returns the mapping created or refreshed, NULL otherwise (also when
+ * memory runs out for a create: the caller answers NO_RESOURCES).
+ */
+struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
+				     const struct pcp_request *req,
+				     const struct in6_addr *internal,
+				     uint32_t subscriber, uint64_t now,
+				     const struct pcpd_map_decision *d)
+{
+	struct pcpd_mapping *m;
+	unsigned int b;
+
+	switch (d->action) {
+	case PCPD_MAP_NONE:
+		return NULL;
+	case PCPD_MAP_DELETE:
+		unlink_mapping(t, d->existing);
+		return NULL;
+	case PCPD_MAP_REFRESH:
+		d->existing->expires = now + d->lifetime;
+		d->existing->checkpoint = req->checkpoint;
+		return d->existing;
+	case PCPD_MAP_CREATE:
+		break;
+	}
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->internal_addr = *internal;
+	m->protocol = req->protocol;
+	m->internal_port = req->internal_port;
+	memcpy(m->nonce, req->nonce, PCP_NONCE_LEN);
+	m->external_addr = d->external_addr;
+	m->external_port = d->external_port;
+	m->expires = now + d->lifetime;
+	m->subscriber = subscriber;
+	m->checkpoint = req->checkpoint;
+
+	b = bucket_of(internal, m->protocol, m->internal_port);
+	m->next = t->buckets[b];
+	t->buckets[b] = m;
+	mark_port(t, m->protocol, m->external_port, true);
+	t->count++;
+	return m;
+}
+
+/* Drop the mappings whose lifetime has run out; how many went. */
+unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now)
+{
+	struct pcpd_mapping *m, *next;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < PCPD_MAP_BUCKETS; i++) {
+		for (m = t->buckets[i]; m; m = next) {
+			next = m->next;
+			if (m->expires <= now) {
+				unlink_mapping(t, m);
+				n++;
+			}
+		}
+	}
+	return n;
+}

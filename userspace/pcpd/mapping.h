@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpd's table of MAP mappings and the decisions of RFC 6887 sections 11.3
+ * and 15: create, refresh, delete, nonce checks, lifetimes, external port
+ * choice.  A decision changes nothing; it is committed only once the
+ * kernel side is done, so that an error leaves no state behind (section
+ * 7.3).  Times are seconds of a monotonic clock, given by the caller.
+ */
+#ifndef PCPD_MAPPING_H
+#define PCPD_MAPPING_H
+
+#include <stdint.h>
+
+#include "pcp.h"
+
+struct pcpd_mapping {
+	struct pcpd_mapping *next;	/* in its hash bucket */
+	struct in6_addr internal_addr;
+	uint8_t protocol;
+	uint16_t internal_port;
+	uint8_t nonce[PCP_NONCE_LEN];
+	struct in6_addr external_addr;
+	uint16_t external_port;
+	uint64_t expires;
+	uint32_t subscriber;
+	bool checkpoint;
+};
+
+struct pcpd_map_config {
+	struct in6_addr external_addr;	/* IPv4-mapped */
+	uint16_t port_min, port_max;	/* external ports handed out */
+	uint32_t lifetime_min, lifetime_max;
+	unsigned int quota;		/* mappings a subscriber may hold */
+};
+
+#define PCPD_MAP_BUCKETS	4096
+
+struct pcpd_map_table {
+	struct pcpd_map_config cfg;
+	struct pcpd_mapping *buckets[PCPD_MAP_BUCKETS];
+	uint8_t *ports_used[2];		/* bitmaps, TCP and UDP */
+	unsigned int count;
+};
+
+enum pcpd_map_action {
+	PCPD_MAP_NONE,		/* answer only: a delete of nothing */
+	PCPD_MAP_CREATE,
+	PCPD_MAP_REFRESH,
+	PCPD_MAP_DELETE,
+};
+
+/**
+ * struct pcpd_map_decision - what a MAP request will do, once committed
+ * @result: the PCP result code
+ * @action: the change to make on success
+ * @lifetime: granted lifetime, or how long an error holds
+ * @external_addr: assigned (or copied from a delete request)
+ * @external_port: assigned (or copied)
+ * @existing: the mapping refreshed or deleted
+ */
+struct pcpd_map_decision {
+	uint8_t result;
+	enum pcpd_map_action action;
+	uint32_t lifetime;
+	struct in6_addr external_addr;
+	uint16_t external_port;
+	struct pcpd_mapping *existing;
+};
+
+int pcpd_map_table_init(struct pcpd_map_table *t,
+			const struct pcpd_map_config *cfg);
+void pcpd_map_table_free(struct pcpd_map_table *t);
+
+void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
+		     const struct in6_addr *internal, uint32_t subscriber,
+		     unsigned int subscriber_count, uint64_t now,
+		     struct pcpd_map_decision *d);
+struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
+				     const struct pcp_request *req,
+				     const struct in6_addr *internal,
+				     uint32_t subscriber, uint64_t now,
+				     const struct pcpd_map_decision *d);
+struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
+				     const struct in6_addr *internal,
+				     uint8_t protocol, uint16_t port);
+unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now);
+
+#endif /* PCPD_MAPPING_H */
