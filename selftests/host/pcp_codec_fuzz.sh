@@ -9,11 +9,14 @@ bin=$(dirname "$0")/../../build/fuzz/pcp_codec_fuzz
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
+# A failing input is kept for replay: build/fuzz/pcp_codec_fuzz FILE
+artifacts=$(dirname "$bin")/artifacts
+mkdir -p "$artifacts"
 
 echo "TAP version 13"
 echo "1..1"
 if "$bin" -max_total_time="${FUZZ_SECONDS:-30}" -seed=1 -print_final_stats=1 \
-	"$corpus" > "$corpus.log" 2>&1; then
+	-artifact_prefix="$artifacts/" "$corpus" > "$corpus.log" 2>&1; then
 	grep -E '^Done|stat::number_of_executed_units|cov:' "$corpus.log" | tail -n 2 | sed 's/^/# /'
 	echo "ok 1 pcp codec: no crash, leak or broken invariant"
 	rm -f "$corpus.log"

@@ -152,11 +152,23 @@ static void test_options(void)
 	      "CHECKPOINT_REQUIRED with data is MALFORMED_OPTION");
 
 	n = base;
-	add_option(buf, &n, PCP_OPT_CHECKPOINT_REQUIRED, 0, NULL);
-	buf[n - 2] = 0;
-	buf[n - 1] = 8;		/* length runs past the packet */
+	add_option(buf, &n, 200, 0, NULL);
+	buf[n - 1] = 8;		/* an optional option whose length runs past */
 	check(parse(buf, n) == PCP_MALFORMED_OPTION,
 	      "an option length past the packet is MALFORMED_OPTION");
+
+	n = base;
+	add_option(buf, &n, 99, 0, NULL);
+	add_option(buf, &n, 200, 0, NULL);
+	buf[n - 1] = 8;
+	check(parse(buf, n) == PCP_MALFORMED_OPTION,
+	      "a broken option structure is MALFORMED_OPTION before an unknown option");
+
+	r.prefer_failure = false;
+	n = base;
+	add_option(buf, &n, PCP_OPT_PREFER_FAILURE, 0, NULL);
+	check(parse(buf, n) == PCP_MALFORMED_OPTION,
+	      "PREFER_FAILURE without a suggested port is MALFORMED_OPTION");
 
 	n = base;
 	buf[n] = PCP_OPT_CHECKPOINT_REQUIRED;
@@ -187,8 +199,11 @@ static void test_options(void)
 	add_option(buf, &n, PCP_OPT_THIRD_PARTY, 4, &a);
 	check(parse(buf, n) == PCP_MALFORMED_OPTION, "THIRD_PARTY of 4 octets is MALFORMED_OPTION");
 
+	r.external_port = 7000;
+	base = build(&r, buf);
 	n = base;
 	add_option(buf, &n, PCP_OPT_PREFER_FAILURE, 0, NULL);
+	check(parse(buf, n) == PCP_SUCCESS, "PREFER_FAILURE with a suggested port parses");
 	add_option(buf, &n, PCP_OPT_PREFER_FAILURE, 0, NULL);
 	check(parse(buf, n) == PCP_MALFORMED_OPTION, "PREFER_FAILURE twice is MALFORMED_OPTION");
 
@@ -216,6 +231,11 @@ static void test_options(void)
 	data[1] = 120;
 	add_option(buf, &n, PCP_OPT_FILTER, 20, data);
 	check(parse(buf, n) == PCP_MALFORMED_OPTION, "a FILTER on a delete is MALFORMED_OPTION");
+	n = build(&r, buf);
+	buf[24 + 19] = 1;	/* a suggested port, so that only the delete is wrong */
+	add_option(buf, &n, PCP_OPT_PREFER_FAILURE, 0, NULL);
+	check(parse(buf, n) == PCP_MALFORMED_OPTION,
+	      "PREFER_FAILURE on a delete is MALFORMED_OPTION");
 }
 
 static void test_opcode_validity(void)
@@ -233,7 +253,16 @@ static void test_opcode_validity(void)
 	check(parse(buf, n) == PCP_SUCCESS, "CHECKPOINT_REQUIRED is valid for PEER");
 	n = build(&r, buf);
 	add_option(buf, &n, PCP_OPT_PREFER_FAILURE, 0, NULL);
-	check(parse(buf, n) == PCP_UNSUPP_OPTION, "PREFER_FAILURE in PEER is UNSUPP_OPTION");
+	check(parse(buf, n) == PCP_MALFORMED_REQUEST,
+	      "PREFER_FAILURE in PEER is MALFORMED_REQUEST (section 12.1)");
+	r.protocol = 0;
+	n = build(&r, buf);
+	check(parse(buf, n) == PCP_MALFORMED_REQUEST, "a PEER for protocol 0 is MALFORMED_REQUEST");
+	r.protocol = 6;
+	r.peer_port = 0;
+	n = build(&r, buf);
+	check(parse(buf, n) == PCP_MALFORMED_REQUEST,
+	      "a PEER for remote port 0 is MALFORMED_REQUEST");
 
 	r.opcode = PCP_OP_ANNOUNCE;
 	r.lifetime = 0;
@@ -286,6 +315,21 @@ static void test_responses(void)
 	      !memcmp(out + 12, "\0\0\0\0\0\0\0\0\0\0\0\0", 12),
 	      "an error copies the request whole, options included, reserved zero");
 
+	buf[2] = 0x55;	/* a reserved octet the client set */
+	m = pcp_build_error(buf, n, PCP_NOT_AUTHORIZED, 1800, 77, true, out);
+	check(out[2] == 0, "an error response's reserved octet is zero");
+
+	r.opcode = PCP_OP_PEER;
+	r.peer_port = 5060;
+	r.peer_addr = v4("198.51.100.2");
+	m = pcp_build_request(&r, buf);
+	pcp_parse_request(buf, m, &client, &req);
+	resp.checkpoint = false;
+	m = pcp_build_response(&req, &resp, out);
+	check(m == 80 && out[1] == 0x82 && out[60] == 0x13 && out[61] == 0xc4 &&
+	      !memcmp(out + 64, &r.peer_addr, 16) && out[62] == 0 && out[63] == 0,
+	      "a PEER success has the remote port at 60 and address at 64");
+
 	buf[0] = 1;
 	m = pcp_build_error(buf, 26, PCP_UNSUPP_VERSION, 1800, 77, false, out);
 	check(m == 28 && out[0] == 2 && out[26] == 0 && out[27] == 0 &&
@@ -304,6 +348,7 @@ static void test_round_trip(void)
 
 	r.checkpoint = true;
 	r.prefer_failure = true;
+	r.external_port = 6000;
 	r.third_party = true;
 	r.third_party_addr = v6("2001:db8::9");
 	r.n_filters = 1;
@@ -323,23 +368,60 @@ static void test_round_trip(void)
 	n = build(&r, buf);
 	check(pcp_parse_request(buf, n, &client, &back) == PCP_SUCCESS &&
 	      back.internal_port == 0,
-	      "with protocol 0 the internal port is ignored");
+	      "a MAP for all protocols is sent with internal port 0");
+	buf[24 + 17] = 80;	/* port 80 with protocol 0 */
+	check(parse(buf, n) == PCP_MALFORMED_REQUEST,
+	      "a MAP for all protocols on port 80 is MALFORMED_REQUEST");
+
+	r = map_request();
+	r.n_filters = PCP_MAX_FILTERS;
+	for (unsigned int i = 0; i < PCP_MAX_FILTERS; i++) {
+		r.filters[i].prefix_len = 128;
+		r.filters[i].addr = v6("2001:db8::7");
+	}
+	n = build(&r, buf);
+	check(n == 1092 && pcp_parse_request(buf, n, &client, &back) == PCP_SUCCESS &&
+	      back.n_filters == PCP_MAX_FILTERS,
+	      "43 FILTERs fit in 1092 octets and parse");
+	r.third_party = r.checkpoint = true;
+	r.third_party_addr = v6("2001:db8::9");
+	check(build(&r, buf) == 0, "a request over 1100 octets is not built");
+}
+
+static void test_helpers_and_client(void)
+{
+	struct pcp_request back;
+	struct pcp_response got;
+	struct in6_addr a = v4("192.0.2.2");
+	static const uint8_t natpmp[8] = { 0, 0x81, 0, 1, 0, 0, 0, 5 };
+
+	check(pcp_addr_is_v4mapped(&a), "::ffff:192.0.2.2 is IPv4-mapped");
+	a.s6_addr[0] = 0x20;
+	check(!pcp_addr_is_v4mapped(&a), "a first octet set is not IPv4-mapped");
+	a.s6_addr[0] = 0;
+	a.s6_addr[5] = 1;
+	check(!pcp_addr_is_v4mapped(&a), "an octet set in the middle is not IPv4-mapped");
+
+	check(pcp_parse_response(natpmp, sizeof(natpmp), &back, &got) == 0 &&
+	      got.result == PCP_UNSUPP_VERSION && got.version == 0,
+	      "a client reads a NAT-PMP server's 8-octet UNSUPP_VERSION");
 }
 
 int main(void)
 {
 	client = v4("192.0.2.2");
 
-	printf("TAP version 13\n1..44\n");
+	printf("TAP version 13\n1..59\n");
 	test_header_rules();
 	test_options();
 	test_opcode_validity();
 	test_responses();
 	test_round_trip();
+	test_helpers_and_client();
 	printf("# totals: pass:%d fail:%d skip:0\n", test_n - test_failed,
 	       test_failed);
-	if (test_n != 44) {
-		printf("# planned 44, ran %d\n", test_n);
+	if (test_n != 59) {
+		printf("# planned 59, ran %d\n", test_n);
 		return 1;
 	}
 	return test_failed ? 1 : 0;

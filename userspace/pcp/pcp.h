@@ -105,6 +105,7 @@ struct pcp_request {
 
 /**
  * struct pcp_response - what a server grants, for pcp_build_response()
+ * @version: the version of a response read by pcp_parse_response()
  * @result: the result code
  * @lifetime: granted lifetime, or how long an error holds
  * @epoch: the server's epoch time
@@ -117,6 +118,7 @@ struct pcp_request {
  *	check-pointed (RFC 7767 section 3.2)
  */
 struct pcp_response {
+	uint8_t version;
 	uint8_t result;
 	uint32_t lifetime;
 	uint32_t epoch;

@@ -59,12 +59,11 @@ static int opcode_data_len(uint8_t opcode)
 	return -1;
 }
 
-static void parse_mapping(const uint8_t *p, struct pcp_request *req)
+static void read_mapping(const uint8_t *p, struct pcp_request *req)
 {
 	memcpy(req->nonce, p, PCP_NONCE_LEN);
 	req->protocol = p[12];
-	/* With protocol 0 (all protocols), the port is ignored on reception. */
-	req->internal_port = req->protocol ? get16(p + 16) : 0;
+	req->internal_port = get16(p + 16);
 	req->external_port = get16(p + 18);
 	memcpy(&req->external_addr, p + 20, 16);
 
@@ -74,12 +73,25 @@ static void parse_mapping(const uint8_t *p, struct pcp_request *req)
 	}
 }
 
+/*
+ * The opcode's fields that are wrong whatever the server's policy: a MAP
+ * for all protocols on one port (RFC 6887 sections 11.3, 15.1), a PEER
+ * with protocol, internal port or remote port zero (section 12.1).
+ */
+static int check_mapping(const struct pcp_request *req)
+{
+	if (req->opcode == PCP_OP_MAP)
+		return !req->protocol && req->internal_port ?
+		       PCP_MALFORMED_REQUEST : PCP_SUCCESS;
+	if (!req->protocol || !req->internal_port || !req->peer_port)
+		return PCP_MALFORMED_REQUEST;
+	return PCP_SUCCESS;
+}
+
 static int parse_filter(const uint8_t *data, struct pcp_request *req)
 {
 	struct pcp_filter *f;
 
-	if (req->opcode != PCP_OP_MAP)
-		return PCP_UNSUPP_OPTION;
 	if (req->lifetime == 0)
 		return PCP_MALFORMED_OPTION;	/* no filter on a delete */
 
@@ -118,14 +130,24 @@ static int parse_option(uint8_t code, const uint8_t *data, uint16_t len,
 		return PCP_SUCCESS;
 
 	case PCP_OPT_PREFER_FAILURE:
+		/* Not allowed in PEER (RFC 6887 section 12.1). */
+		if (req->opcode == PCP_OP_PEER)
+			return PCP_MALFORMED_REQUEST;
 		if (req->opcode != PCP_OP_MAP)
 			return PCP_UNSUPP_OPTION;
-		if (len != 0 || req->prefer_failure)
+		/*
+		 * Preferring failure to no suggestion (13.2), or on a delete
+		 * (11.3), makes no sense.
+		 */
+		if (len != 0 || req->prefer_failure || !req->external_port ||
+		    !req->lifetime)
 			return PCP_MALFORMED_OPTION;
 		req->prefer_failure = true;
 		return PCP_SUCCESS;
 
 	case PCP_OPT_FILTER:
+		if (req->opcode != PCP_OP_MAP)
+			return PCP_UNSUPP_OPTION;
 		if (len != PCP_FILTER_LEN)
 			return PCP_MALFORMED_OPTION;
 		return parse_filter(data, req);
@@ -142,30 +164,48 @@ static int parse_option(uint8_t code, const uint8_t *data, uint16_t len,
 	return code < 128 ? PCP_UNSUPP_OPTION : PCP_SUCCESS;
 }
 
+/* The octets option P takes, padding included, or 0 if it overruns LEN. */
+static size_t option_size(const uint8_t *p, size_t len)
+{
+	size_t padded;
+
+	if (len < PCP_OPTION_HEADER_LEN)
+		return 0;
+	/* Length excludes the header and the padding to 4 octets. */
+	padded = ((size_t)get16(p + 2) + 3) & ~(size_t)3;
+	if (padded > len - PCP_OPTION_HEADER_LEN)
+		return 0;
+	return PCP_OPTION_HEADER_LEN + padded;
+}
+
+/*
+ * The whole option structure is checked first, so that a request whose
+ * options cannot be parsed is MALFORMED_OPTION whatever comes before the
+ * fault (RFC 6887 section 7.3); then the options are read in order.
+ */
 static int parse_options(const uint8_t *p, size_t len,
 			 const struct in6_addr *source, struct pcp_request *req)
 {
-	size_t padded;
-	uint16_t olen;
+	const uint8_t *q = p;
+	size_t n, left = len;
 	int result;
 
+	while (left) {
+		n = option_size(q, left);
+		if (!n)
+			return PCP_MALFORMED_OPTION;
+		q += n;
+		left -= n;
+	}
+
 	while (len) {
-		if (len < PCP_OPTION_HEADER_LEN)
-			return PCP_MALFORMED_OPTION;
-
-		/* Length excludes the header and the padding to 4 octets. */
-		olen = get16(p + 2);
-		padded = ((size_t)olen + 3) & ~(size_t)3;
-		if (padded > len - PCP_OPTION_HEADER_LEN)
-			return PCP_MALFORMED_OPTION;
-
-		result = parse_option(p[0], p + PCP_OPTION_HEADER_LEN, olen,
-				      source, req);
+		n = option_size(p, len);
+		result = parse_option(p[0], p + PCP_OPTION_HEADER_LEN,
+				      get16(p + 2), source, req);
 		if (result)
 			return result;
-
-		p += PCP_OPTION_HEADER_LEN + padded;
-		len -= PCP_OPTION_HEADER_LEN + padded;
+		p += n;
+		len -= n;
 	}
 	return PCP_SUCCESS;
 }
@@ -178,8 +218,9 @@ static int parse_options(const uint8_t *p, size_t len,
 int pcp_parse_request(const uint8_t *msg, size_t len,
 		      const struct in6_addr *source, struct pcp_request *req)
 {
-	int data_len;
+	int data_len, result;
 
+	memset(req, 0, sizeof(*req));
 	if (len < 2 || msg[1] & 0x80)
 		return PCP_DROP;
 	if (msg[0] != PCP_VERSION)
@@ -189,7 +230,6 @@ int pcp_parse_request(const uint8_t *msg, size_t len,
 	if (len > PCP_MAX_LEN || len % 4)
 		return PCP_MALFORMED_REQUEST;
 
-	memset(req, 0, sizeof(*req));
 	req->opcode = msg[1] & 0x7f;
 	req->lifetime = get32(msg + 4);
 	memcpy(&req->client, msg + 8, 16);
@@ -202,8 +242,12 @@ int pcp_parse_request(const uint8_t *msg, size_t len,
 	if (data_len < 0)
 		return PCP_UNSUPP_OPCODE;
 
-	if (data_len)
-		parse_mapping(msg + PCP_HEADER_LEN, req);
+	if (data_len) {
+		read_mapping(msg + PCP_HEADER_LEN, req);
+		result = check_mapping(req);
+		if (result)
+			return result;
+	}
 	return parse_options(msg + PCP_HEADER_LEN + data_len,
 			     len - PCP_HEADER_LEN - (size_t)data_len, source, req);
 }
@@ -331,17 +375,50 @@ size_t pcp_build_response(const struct pcp_request *req,
 	return (size_t)(p - out);
 }
 
-/* A client's request; the same layout as a response but for the header. */
+/* The octets pcp_build_request() will write for REQ. */
+static size_t request_size(const struct pcp_request *req)
+{
+	size_t n = PCP_HEADER_LEN;
+
+	if (req->opcode == PCP_OP_MAP)
+		n += PCP_MAP_LEN;
+	else if (req->opcode == PCP_OP_PEER)
+		n += PCP_PEER_LEN;
+	n += req->third_party ? PCP_OPTION_HEADER_LEN + 16 : 0;
+	n += req->prefer_failure ? PCP_OPTION_HEADER_LEN : 0;
+	n += req->checkpoint ? PCP_OPTION_HEADER_LEN : 0;
+	return n + (size_t)req->n_filters * (PCP_OPTION_HEADER_LEN + PCP_FILTER_LEN);
+}
+
+/*
+ * A client's request; the same layout as a response but for the header.
+ * Fields the RFC wants zero on transmission are zeroed: ANNOUNCE's
+ * lifetime, a delete's suggested address and port, the port of a MAP for
+ * all protocols.  0 if it would not fit in PCP_MAX_LEN octets.
+ */
 size_t pcp_build_request(const struct pcp_request *req, uint8_t *out)
 {
+	struct pcp_request r = *req;
 	uint8_t *p = out;
+
+	if (r.n_filters > PCP_MAX_FILTERS || request_size(&r) > PCP_MAX_LEN)
+		return 0;
+	if (r.opcode == PCP_OP_ANNOUNCE)
+		r.lifetime = 0;
+	if (r.opcode == PCP_OP_MAP && !r.lifetime) {
+		r.external_port = 0;
+		memset(&r.external_addr, 0, sizeof(r.external_addr));
+	}
+	if (r.opcode == PCP_OP_MAP && !r.protocol)
+		r.internal_port = 0;
 
 	memset(out, 0, PCP_HEADER_LEN);
 	out[0] = PCP_VERSION;
-	out[1] = req->opcode & 0x7f;
-	put32(out + 4, req->lifetime);
-	memcpy(out + 8, &req->client, 16);
+	out[1] = r.opcode & 0x7f;
+	put32(out + 4, r.lifetime);
+	memcpy(out + 8, &r.client, 16);
 	p += PCP_HEADER_LEN;
+	req = &r;
 
 	if (req->opcode == PCP_OP_MAP || req->opcode == PCP_OP_PEER)
 		p = put_mapping(p, req, req->external_port, &req->external_addr);
@@ -371,12 +448,24 @@ int pcp_parse_response(const uint8_t *msg, size_t len,
 	uint16_t olen;
 	size_t padded;
 
+	memset(req, 0, sizeof(*req));
+	memset(resp, 0, sizeof(*resp));
+
+	/*
+	 * Version negotiation comes first (RFC 6887 sections 8.3, 9): an
+	 * UNSUPP_VERSION answer names the server's version, 0 for a NAT-PMP
+	 * server, whose answer is shorter than a PCP header.
+	 */
+	if (len >= 4 && msg[1] & 0x80 && msg[0] != PCP_VERSION) {
+		resp->version = msg[0];
+		resp->result = PCP_UNSUPP_VERSION;
+		return 0;
+	}
 	if (len < PCP_HEADER_LEN || len > PCP_MAX_LEN || len % 4 ||
 	    msg[0] != PCP_VERSION || !(msg[1] & 0x80))
 		return -1;
 
-	memset(req, 0, sizeof(*req));
-	memset(resp, 0, sizeof(*resp));
+	resp->version = PCP_VERSION;
 	req->opcode = msg[1] & 0x7f;
 	resp->result = msg[3];
 	resp->lifetime = get32(msg + 4);
@@ -386,7 +475,7 @@ int pcp_parse_response(const uint8_t *msg, size_t len,
 	if (data_len < 0 || len < (size_t)(PCP_HEADER_LEN + data_len))
 		return resp->result ? 0 : -1;
 	if (data_len) {
-		parse_mapping(msg + PCP_HEADER_LEN, req);
+		read_mapping(msg + PCP_HEADER_LEN, req);
 		resp->external_port = req->external_port;
 		resp->external_addr = req->external_addr;
 	}
