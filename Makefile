@@ -26,12 +26,13 @@ san = $(if $(findstring /san/,$@),$(SAN_CFLAGS))
 NL_LIBS   = $(shell pkg-config --cflags --libs libnl-genl-3.0 libnl-3.0)
 MNL_LIBS  = $(shell pkg-config --cflags --libs libmnl)
 NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
+NFT_LIBS  = $(shell pkg-config --cflags --libs libnftables libnftnl libmnl)
 
 PROGS   := ckptctl
-TOOLS   := ckpt_bulk ckpt_nlfuzz
+TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool
 PCP_SRC := $(wildcard userspace/pcp/*.c)
 PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
-PCPD_SRC := $(wildcard userspace/pcpd/*.c)
+PCPD_SRC := userspace/pcpd/mapping.c
 PCPD_DEPS := $(PCPD_SRC) $(wildcard userspace/pcpd/*.h) $(PCP_DEPS)
 
 .PHONY: all module lab-modules userspace userspace-san deps check bench \
@@ -68,6 +69,11 @@ $(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
 		include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -o $@ $< $(MNL_LIBS)
+
+$(BUILD)/pcpd_nft_tool $(BUILD)/san/pcpd_nft_tool: selftests/tools/pcpd_nft_tool.c \
+		userspace/pcpd/nft.c userspace/pcpd/nft.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/pcpd -o $@ $< userspace/pcpd/nft.c $(NFT_LIBS)
 
 # Host unit tests and fuzz targets.
 $(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c $(PCP_DEPS)

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpd's mappings in nftables: a table "ip pcpd" that pcpd owns, with one
+ * DNAT map per protocol whose elements carry timeouts, so that the kernel
+ * expires a mapping itself and one mapping costs one element, not a rule.
+ */
+#ifndef PCPD_NFT_H
+#define PCPD_NFT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mnl_socket;
+struct nft_ctx;
+
+struct pcpd_nft {
+	struct mnl_socket *nl;
+	struct nft_ctx *ctx;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+/* One mapping: external address and port to internal ones, for TCP/UDP. */
+struct pcpd_nft_mapping {
+	uint8_t protocol;
+	struct in_addr external_addr;
+	uint16_t external_port;		/* host order */
+	struct in_addr internal_addr;
+	uint16_t internal_port;		/* host order */
+	uint32_t timeout;		/* seconds */
+};
+
+int pcpd_nft_open(struct pcpd_nft *n);
+void pcpd_nft_close(struct pcpd_nft *n);
+int pcpd_nft_setup(struct pcpd_nft *n);
+int pcpd_nft_teardown(struct pcpd_nft *n);
+int pcpd_nft_add(struct pcpd_nft *n, const struct pcpd_nft_mapping *m,
+		 bool replace);
+int pcpd_nft_del(struct pcpd_nft *n, const struct pcpd_nft_mapping *m);
+
+#endif /* PCPD_NFT_H */
