@@ -28,7 +28,7 @@ MNL_LIBS  = $(shell pkg-config --cflags --libs libmnl)
 NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 NFT_LIBS  = $(shell pkg-config --cflags --libs libnftables libnftnl libmnl)
 
-PROGS   := ckptctl
+PROGS   := ckptctl pcpd pcpc
 TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool
 PCP_SRC := $(wildcard userspace/pcp/*.c)
 PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
@@ -58,6 +58,16 @@ CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.h) \
 $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -o $@ $(filter %.c,$^) $(NL_LIBS)
+
+$(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c userspace/pcpd/nft.c \
+		$(PCPD_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -Iuserspace/pcpd -o $@ $< \
+		userspace/pcpd/nft.c $(PCPD_SRC) $(PCP_SRC) $(NFT_LIBS)
+
+$(BUILD)/pcpc $(BUILD)/san/pcpc: userspace/pcpc/pcpc.c $(PCP_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -o $@ $< $(PCP_SRC)
 
 # Test and benchmark tools, not installed.
 $(BUILD)/ckpt_bulk $(BUILD)/san/ckpt_bulk: selftests/tools/ckpt_bulk.c \

@@ -16,47 +16,19 @@
 
 . "$(dirname "$0")/../lib/ktap.sh"
 
+. "$SELFTESTS_DIR/lib/hostnet.sh"
+
 TOOL=$TOP_DIR/build/san/pcpd_nft_tool
-P=pcpdnft$$
+P=$NS_PREFIX
 
 [ "$(id -u)" = 0 ] || ktap_skip_all "needs root for network namespaces"
 [ -x "$TOOL" ] || ktap_skip_all "$TOOL is not built (run 'make check')"
 
-ns() { ip netns exec "$P-$1" "${@:2}"; }
 tool() { ns nat "$TOOL" "$@"; }
-
-cleanup()
-{
-	local n
-
-	for n in client nat server; do
-		ip netns pids "$P-$n" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$P-$n" 2>/dev/null
-	done
-}
-trap cleanup EXIT
 
 topology()
 {
-	local n
-
-	for n in client nat server; do
-		ip netns add "$P-$n" || return 1
-		ns $n ip link set lo up
-	done
-	ip -n "$P-client" link add c0 type veth peer name n0 netns "$P-nat" &&
-	ip -n "$P-server" link add s0 type veth peer name n1 netns "$P-nat" || return 1
-	ns client ip addr add 192.0.2.2/24 dev c0
-	ns nat ip addr add 192.0.2.1/24 dev n0
-	ns nat ip addr add 198.51.100.1/24 dev n1
-	ns server ip addr add 198.51.100.2/24 dev s0
-	ns client ip link set c0 up
-	ns nat ip link set n0 up
-	ns nat ip link set n1 up
-	ns server ip link set s0 up
-	ns client ip route add default via 192.0.2.1
-	ns server ip route add 192.0.2.0/24 via 198.51.100.1
-	ns nat sysctl -qw net.ipv4.ip_forward=1
+	host_topology || return 1
 	ns nat nft add table ip operator
 	ns nat nft add chain ip operator keep
 }

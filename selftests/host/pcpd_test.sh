@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pcpd and pcpc end to end, on the host kernel in namespaces of our own
+# (lib/hostnet.sh): pcpd listens on the NAT's inside address and installs
+# mappings in nftables; pcpc asks from the client.  ANNOUNCE, MAP create
+# with traffic through the mapping, refresh, nonce checks, delete, the
+# option 192 never echoed while pcpd does not honour it, NAT-PMP, an
+# opcode not served, a malformed request, and a clean stop.  Needs root;
+# runs the ASan/UBSan builds.
+
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$SELFTESTS_DIR/lib/hostnet.sh"
+
+PCPD=$TOP_DIR/build/san/pcpd
+PCPC=$TOP_DIR/build/san/pcpc
+NONCE=0102030405060708090a0b0c
+LOG=$(mktemp)
+
+[ "$(id -u)" = 0 ] || ktap_skip_all "needs root for network namespaces"
+[ -x "$PCPD" ] && [ -x "$PCPC" ] || ktap_skip_all "pcpd or pcpc is not built (run 'make check')"
+
+pcpc() { ns client "$PCPC" -j -s 192.0.2.1 "$@"; }
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+
+# raw HEX: send these octets to pcpd, print the answer in hex.
+raw()
+{
+	printf "$1" | ns client socat -t 2 - UDP:192.0.2.1:5351 | od -An -tx1 | tr -d ' \n'
+}
+
+host_topology || ktap_skip_all "cannot build the namespaces"
+ns client socat -u TCP-LISTEN:6000,fork,reuseaddr OPEN:$LOG.rx,creat,append &
+# Not through the ns function: $! must be pcpd itself (ip netns exec execs).
+ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
+	--external 198.51.100.1 --lifetime 120-7200 2> "$LOG" &
+pcpd_pid=$!
+sleep 1
+
+ktap_plan 13
+
+out=$(pcpc announce)
+echo "# $out"
+ktap_result "ANNOUNCE succeeds" $([ "$(field result <<< "$out")" = SUCCESS ]; echo $?)
+
+out=$(pcpc map -p tcp --port 6000 --checkpoint --nonce $NONCE)
+echo "# $out"
+ktap_result "MAP creates a mapping 198.51.100.1:6000 for 192.0.2.2:6000" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  [ "$(field external_port <<< "$out")" = 6000 ] &&
+	  [ "$(field external_addr <<< "$out")" = 198.51.100.1 ]; echo $?)
+ktap_result "CHECKPOINT_REQUIRED is not echoed while pcpd does not honour it" \
+	$([ "$(field checkpoint_granted <<< "$out")" = false ]; echo $?)
+
+ns server socat -u - TCP:198.51.100.1:6000,connect-timeout=3 <<< through-pcp
+sleep 0.5
+ktap_result "a connection from outside reaches the client through the mapping" \
+	$(grep -q through-pcp $LOG.rx; echo $?)
+
+out=$(pcpc map -p tcp --port 6000 --lifetime 60 --nonce $NONCE)
+ktap_result "a refresh keeps the port; the lifetime is raised to the minimum" \
+	$([ "$(field external_port <<< "$out")" = 6000 ] &&
+	  [ "$(field lifetime <<< "$out")" = 120 ]; echo $?)
+
+out=$(pcpc map -p tcp --port 6000 --nonce ffffffffffffffffffffffff)
+ktap_result "another nonce is NOT_AUTHORIZED" \
+	$([ "$(field result <<< "$out")" = NOT_AUTHORIZED ]; echo $?)
+
+out=$(pcpc map -p tcp --port 6000 --delete --nonce $NONCE)
+ktap_result "a delete with the nonce succeeds with lifetime 0" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  [ "$(field lifetime <<< "$out")" = 0 ]; echo $?)
+ktap_result "the nftables element is gone" \
+	$(! ns nat nft list map ip pcpd map_tcp | grep -q 'elements'; echo $?)
+out=$(pcpc map -p tcp --port 6000 --delete --nonce $NONCE)
+ktap_result "deleting it again succeeds" \
+	$([ "$(field result <<< "$out")" = SUCCESS ]; echo $?)
+
+ans=$(raw '\x00\x00')
+echo "# NAT-PMP answer: $ans"
+ktap_result "a NAT-PMP request gets NAT-PMP's 8-octet UNSUPP_VERSION" \
+	$([[ $ans == 00800001* ]] && [ ${#ans} = 16 ]; echo $?)
+
+peer=$(raw '\x02\x02\x00\x00\x00\x00\x0e\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xc0\x00\x02\x02')
+ktap_result "a request too short for PEER is MALFORMED_REQUEST" \
+	$([ "${peer:2:2}" = 82 ] && [ "${peer:6:2}" = 03 ]; echo $?)
+
+kill $pcpd_pid
+wait $pcpd_pid
+ktap_result "pcpd stops on SIGTERM and removes its table" \
+	$(! ns nat nft list table ip pcpd > /dev/null 2>&1; echo $?)
+sed 's/^/# log: /' "$LOG"
+ktap_result "its log names every refusal with its reason" \
+	$(grep -q 'refused client=192.0.2.2 opcode=1 result=NOT_AUTHORIZED' "$LOG" &&
+	  grep -q 'refused client=192.0.2.2 result=MALFORMED_REQUEST' "$LOG"; echo $?)
+
+rm -f "$LOG" "$LOG.rx"
+ktap_finish

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpc: a small PCP client (RFC 6887) that can ask for check-pointing
+ * (RFC 7767) and says whether it was granted.  See pcpc(1).
+ *
+ *   pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S]
+ *        [--suggest-port PORT] [--prefer-failure] [--checkpoint]
+ *        [--nonce HEX] [--delete]
+ *   pcpc [-j] -s SERVER announce
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pcp.h"
+
+#define TRIES	3	/* one second apart */
+
+struct pcpc {
+	bool json;
+	struct sockaddr_in server;
+	struct pcp_request req;
+};
+
+static int print_usage(void)
+{
+	fprintf(stderr,
+		"usage: pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
+		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
+		"       pcpc [-j] -s SERVER announce\n");
+	return 2;
+}
+
+static int parse_nonce(const char *hex, uint8_t *nonce)
+{
+	unsigned int i, byte;
+
+	if (strlen(hex) != 2 * PCP_NONCE_LEN)
+		return -1;
+	for (i = 0; i < PCP_NONCE_LEN; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		nonce[i] = (uint8_t)byte;
+	}
+	return 0;
+}
+
+static int parse_map(int argc, char **argv, struct pcp_request *r)
+{
+	static const struct option options[] = {
+		{ "port", required_argument, NULL, 'P' },
+		{ "lifetime", required_argument, NULL, 't' },
+		{ "suggest-port", required_argument, NULL, 'S' },
+		{ "prefer-failure", no_argument, NULL, 'f' },
+		{ "checkpoint", no_argument, NULL, 'c' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "delete", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct protoent *pe;
+	bool nonce = false;
+	int opt;
+
+	r->opcode = PCP_OP_MAP;
+	r->lifetime = 3600;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "p:", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			pe = getprotobyname(optarg);
+			r->protocol = pe ? (uint8_t)pe->p_proto : (uint8_t)atoi(optarg);
+			break;
+		case 'P':
+			r->internal_port = (uint16_t)atoi(optarg);
+			break;
+		case 't':
+			r->lifetime = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			r->external_port = (uint16_t)atoi(optarg);
+			break;
+		case 'f':
+			r->prefer_failure = true;
+			break;
+		case 'c':
+			r->checkpoint = true;
+			break;
+		case 'n':
+			if (parse_nonce(optarg, r->nonce)) {
+				fprintf(stderr, "pcpc: a nonce is %d hex digits\n",
+					2 * PCP_NONCE_LEN);
+				return -1;
+			}
+			nonce = true;
+			break;
+		case 'd':
+			r->lifetime = 0;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc || !r->protocol || !r->internal_port) {
+		fprintf(stderr, "pcpc: map needs -p PROTO and --port PORT\n");
+		return -1;
+	}
+	if (!nonce && getentropy(r->nonce, PCP_NONCE_LEN)) {
+		perror("pcpc: nonce");
+		return -1;
+	}
+	return 0;
+}
+
+/* Send the request and wait for its answer, retrying TRIES times. */
+static ssize_t exchange(struct pcpc *c, uint8_t *out, size_t out_len)
+{
+	struct sockaddr_in local;
+	socklen_t llen = sizeof(local);
+	uint8_t msg[PCP_MAX_LEN];
+	struct pollfd pfd;
+	ssize_t n = -1;
+	size_t len;
+	int fd, i;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&c->server, sizeof(c->server)) ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen)) {
+		perror("pcpc: socket");
+		goto close;
+	}
+	/* The client field is our source address, IPv4-mapped. */
+	c->req.client.s6_addr[10] = c->req.client.s6_addr[11] = 0xff;
+	memcpy(c->req.client.s6_addr + 12, &local.sin_addr, 4);
+	len = pcp_build_request(&c->req, msg);
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (i = 0; i < TRIES && n < 0; i++) {
+		if (send(fd, msg, len, 0) < 0) {
+			perror("pcpc: send");
+			break;
+		}
+		if (poll(&pfd, 1, 1000) == 1)
+			n = recv(fd, out, out_len, 0);
+	}
+	if (n < 0)
+		fprintf(stderr, "pcpc: no answer from the server after %d tries\n", TRIES);
+close:
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+static void print(const struct pcpc *c, const struct pcp_request *r,
+		  const struct pcp_response *resp)
+{
+	char ext[INET_ADDRSTRLEN] = "0.0.0.0";
+
+	if (pcp_addr_is_v4mapped(&resp->external_addr))
+		inet_ntop(AF_INET, resp->external_addr.s6_addr + 12, ext, sizeof(ext));
+	printf(c->json ?
+	       "{\"result\":\"%s\",\"lifetime\":%u,\"epoch\":%u,\"protocol\":%u,\"internal_port\":%u,\"external_addr\":\"%s\",\"external_port\":%u,\"checkpoint_requested\":%s,\"checkpoint_granted\":%s}\n" :
+	       "result: %s\nlifetime: %u\nepoch: %u\nprotocol: %u\ninternal port: %u\nexternal: %s:%u\ncheckpoint requested: %s\ncheckpoint granted: %s\n",
+	       pcp_result_name(resp->result), resp->lifetime, resp->epoch,
+	       r->protocol, r->internal_port, ext, resp->external_port,
+	       c->req.checkpoint ? "true" : "false",
+	       resp->checkpoint ? "true" : "false");
+}
+
+int main(int argc, char **argv)
+{
+	struct pcp_response resp;
+	struct pcp_request back;
+	uint8_t out[PCP_MAX_LEN + 4];
+	struct pcpc c = { 0 };
+	const char *server = NULL;
+	ssize_t n;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+js:")) != -1) {
+		if (opt == 'j')
+			c.json = true;
+		else if (opt == 's')
+			server = optarg;
+		else
+			return print_usage();
+	}
+	if (!server || optind >= argc)
+		return print_usage();
+	c.server.sin_family = AF_INET;
+	c.server.sin_port = htons(PCP_SERVER_PORT);
+	if (inet_pton(AF_INET, server, &c.server.sin_addr) != 1) {
+		fprintf(stderr, "pcpc: bad server address '%s'\n", server);
+		return 2;
+	}
+
+	if (!strcmp(argv[optind], "announce"))
+		c.req.opcode = PCP_OP_ANNOUNCE;
+	else if (strcmp(argv[optind], "map") ||
+		 parse_map(argc - optind, argv + optind, &c.req))
+		return print_usage();
+
+	n = exchange(&c, out, sizeof(out));
+	if (n < 0)
+		return 1;
+	if (pcp_parse_response(out, (size_t)n, &back, &resp)) {
+		fprintf(stderr, "pcpc: malformed response of %zd octets\n", n);
+		return 1;
+	}
+	print(&c, &c.req, &resp);
+	return resp.result == PCP_SUCCESS ? 0 : 1;
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpd: a PCP server (RFC 6887) for Linux NAT, honouring RFC 7767's
+ * CHECKPOINT_REQUIRED.  This first version serves ANNOUNCE and MAP on
+ * the addresses it is told to listen on, installs mappings in nftables,
+ * and expires them.  See pcpd(8) and Documentation/design.md.
+ *
+ *   pcpd --listen ADDR [--listen ADDR...] --external ADDR
+ *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mapping.h"
+#include "nft.h"
+#include "pcp.h"
+
+#define MAX_LISTEN	8
+
+struct pcpd {
+	struct pcpd_map_table table;
+	struct pcpd_nft nft;
+	struct pollfd fds[MAX_LISTEN + 1];	/* the sockets, then signals */
+	unsigned int n_fds;
+	uint64_t start;
+};
+
+/* SIGINT and SIGTERM arrive on a signalfd polled with the sockets. */
+static int signals_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static uint64_t now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* One log line, "pcpd: event key=value ...", to stderr. */
+static void log_event(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("pcpd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static const char *addr_str(const struct in6_addr *a, char *buf)
+{
+	if (pcp_addr_is_v4mapped(a))
+		return inet_ntop(AF_INET, a->s6_addr + 12, buf, INET6_ADDRSTRLEN);
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* Epoch time: seconds since state began (RFC 6887 section 8.5). */
+static uint32_t epoch(const struct pcpd *d)
+{
+	return (uint32_t)(now_seconds() - d->start);
+}
+
+static struct pcpd_nft_mapping nft_mapping(const struct pcp_request *req,
+					   const struct in6_addr *internal,
+					   const struct pcpd_map_decision *dec)
+{
+	struct pcpd_nft_mapping m = { 0 };
+
+	m.protocol = req->protocol;
+	memcpy(&m.external_addr, dec->external_addr.s6_addr + 12, 4);
+	m.external_port = dec->external_port;
+	memcpy(&m.internal_addr, internal->s6_addr + 12, 4);
+	m.internal_port = req->internal_port;
+	m.timeout = dec->lifetime;
+	return m;
+}
+
+/* Install what DEC decided, then commit it; a result code. */
+static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
+			 const struct in6_addr *internal,
+			 struct pcpd_map_decision *dec)
+{
+	struct pcpd_nft_mapping m = nft_mapping(req, internal, dec);
+	char ibuf[INET6_ADDRSTRLEN];
+	int err = 0;
+
+	switch (dec->action) {
+	case PCPD_MAP_CREATE:
+		err = pcpd_nft_add(&d->nft, &m, false);
+		break;
+	case PCPD_MAP_REFRESH:
+		err = pcpd_nft_add(&d->nft, &m, true);
+		break;
+	case PCPD_MAP_DELETE:
+		/* The element is keyed by the mapping's external side. */
+		memcpy(&m.external_addr, dec->existing->external_addr.s6_addr + 12, 4);
+		m.external_port = dec->existing->external_port;
+		err = pcpd_nft_del(&d->nft, &m);
+		break;
+	case PCPD_MAP_NONE:
+		break;
+	}
+	if (err) {
+		log_event("map-failed internal=%s port=%u reason=nftables:%s",
+			  addr_str(internal, ibuf), req->internal_port,
+			  strerror(-err));
+		return PCP_NO_RESOURCES;
+	}
+
+	pcpd_map_commit(&d->table, req, internal, 0, now_seconds(), dec);
+	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u",
+		  dec->action, addr_str(internal, ibuf), req->protocol,
+		  req->internal_port, dec->external_port, dec->lifetime);
+	return PCP_SUCCESS;
+}
+
+static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
+			  const struct in6_addr *source,
+			  struct pcp_response *resp)
+{
+	struct pcpd_map_decision dec;
+
+	/* Not enforced yet, so refused: never accepted and ignored. */
+	if (req->third_party || req->n_filters)
+		return PCP_UNSUPP_OPTION;
+	/* Only IPv4 NAT so far. */
+	if (!pcp_addr_is_v4mapped(source))
+		return PCP_UNSUPP_PROTOCOL;
+
+	pcpd_map_decide(&d->table, req, source, 0, d->table.count,
+			now_seconds(), &dec);
+	resp->lifetime = dec.lifetime;
+	if (dec.result)
+		return dec.result;
+
+	dec.result = apply_map(d, req, source, &dec);
+	if (dec.result)
+		return dec.result;
+	resp->lifetime = dec.lifetime;
+	resp->external_addr = dec.external_addr;
+	resp->external_port = dec.external_port;
+	resp->prefer_failure = req->prefer_failure;
+	/* CHECKPOINT_REQUIRED is not honoured yet, so never echoed. */
+	resp->checkpoint = false;
+	return PCP_SUCCESS;
+}
+
+static void answer(int fd, const void *buf, size_t len,
+		   const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	if (sendto(fd, buf, len, 0, (const struct sockaddr *)peer, peer_len) < 0)
+		log_event("send-failed reason=%s", strerror(errno));
+}
+
+/* A NAT-PMP (version 0) request: its own UNSUPP_VERSION answer. */
+static void answer_natpmp(struct pcpd *d, int fd, const uint8_t *msg,
+			  const struct sockaddr_storage *peer, socklen_t plen)
+{
+	uint8_t out[8] = { 0, (uint8_t)(128 + msg[1]), 0, 1 };
+	uint32_t e = htonl(epoch(d));
+
+	memcpy(out + 4, &e, 4);
+	answer(fd, out, sizeof(out), peer, plen);
+}
+
+static void handle_packet(struct pcpd *d, int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	uint8_t msg[PCP_MAX_LEN + 4], out[PCP_MAX_LEN + 4];
+	struct pcp_response resp = { 0 };
+	struct in6_addr source = { 0 };
+	struct pcp_request req;
+	char sbuf[INET6_ADDRSTRLEN];
+	ssize_t len;
+	int result;
+	size_t n;
+
+	len = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&peer, &plen);
+	if (len < 0 || peer.ss_family != AF_INET)
+		return;
+	source.s6_addr[10] = source.s6_addr[11] = 0xff;
+	memcpy(source.s6_addr + 12, &((struct sockaddr_in *)&peer)->sin_addr, 4);
+
+	if (len >= 2 && msg[0] == 0 && !(msg[1] & 0x80)) {
+		answer_natpmp(d, fd, msg, &peer, plen);
+		return;
+	}
+
+	result = pcp_parse_request(msg, (size_t)len, &source, &req);
+	if (result == PCP_DROP)
+		return;
+	if (result) {
+		log_event("refused client=%s result=%s", addr_str(&source, sbuf),
+			  pcp_result_name(result));
+		n = pcp_build_error(msg, (size_t)len, (uint8_t)result,
+				    pcp_error_lifetime((uint8_t)result), epoch(d),
+				    false, out);
+		answer(fd, out, n, &peer, plen);
+		return;
+	}
+
+	resp.epoch = epoch(d);
+	if (req.opcode == PCP_OP_MAP)
+		result = handle_map(d, &req, &source, &resp);
+	else if (req.opcode == PCP_OP_PEER)
+		result = PCP_UNSUPP_OPCODE;	/* not served yet */
+
+	if (result) {
+		log_event("refused client=%s opcode=%u result=%s",
+			  addr_str(&source, sbuf), req.opcode, pcp_result_name(result));
+		n = pcp_build_error(msg, (size_t)len, (uint8_t)result,
+				    result == PCP_NOT_AUTHORIZED ? resp.lifetime :
+				    pcp_error_lifetime((uint8_t)result), resp.epoch,
+				    true, out);
+	} else {
+		resp.result = PCP_SUCCESS;
+		n = pcp_build_response(&req, &resp, out);
+	}
+	answer(fd, out, n, &peer, plen);
+}
+
+static int listen_on(struct pcpd *d, const char *addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(PCP_SERVER_PORT) };
+	int fd, one = 1;
+
+	if (d->n_fds == MAX_LISTEN || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "pcpd: cannot listen on '%s': not an IPv4 address, or too many\n",
+			addr);
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		fprintf(stderr, "pcpd: cannot listen on %s:%u: %s\n", addr,
+			PCP_SERVER_PORT, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	d->fds[d->n_fds].fd = fd;
+	d->fds[d->n_fds].events = POLLIN;
+	d->n_fds++;
+	log_event("listening addr=%s port=%u", addr, PCP_SERVER_PORT);
+	return 0;
+}
+
+static int parse_range(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	char *end;
+
+	*lo = strtoul(s, &end, 10);
+	if (*end != '-')
+		return -1;
+	*hi = strtoul(end + 1, &end, 10);
+	return *end || *lo > *hi ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, struct pcpd *d,
+		      struct pcpd_map_config *cfg)
+{
+	static const struct option options[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "external", required_argument, NULL, 'e' },
+		{ "ports", required_argument, NULL, 'p' },
+		{ "lifetime", required_argument, NULL, 't' },
+		{ "quota", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long lo, hi;
+	bool external = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (listen_on(d, optarg))
+				return -1;
+			break;
+		case 'e':
+			cfg->external_addr.s6_addr[10] = 0xff;
+			cfg->external_addr.s6_addr[11] = 0xff;
+			if (inet_pton(AF_INET, optarg, cfg->external_addr.s6_addr + 12) != 1)
+				goto usage;
+			external = true;
+			break;
+		case 'p':
+			if (parse_range(optarg, &lo, &hi) || !lo || hi > 65535)
+				goto usage;
+			cfg->port_min = (uint16_t)lo;
+			cfg->port_max = (uint16_t)hi;
+			break;
+		case 't':
+			if (parse_range(optarg, &lo, &hi) || hi > UINT32_MAX)
+				goto usage;
+			cfg->lifetime_min = (uint32_t)lo;
+			cfg->lifetime_max = (uint32_t)hi;
+			break;
+		case 'q':
+			cfg->quota = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind == argc && d->n_fds && external)
+		return 0;
+usage:
+	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n");
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct pcpd_map_config cfg = {
+		.port_min = 1024, .port_max = 65535,
+		.lifetime_min = 120, .lifetime_max = 86400, .quota = 64,
+	};
+	static struct pcpd d;
+	bool stopping = false;
+	unsigned int i;
+	int sfd, ret = 1;
+
+	d.start = now_seconds();
+	if (parse_args(argc, argv, &d, &cfg))
+		return 2;
+	sfd = signals_open();
+	if (sfd < 0) {
+		perror("pcpd: signals");
+		return 1;
+	}
+	d.fds[d.n_fds].fd = sfd;
+	d.fds[d.n_fds].events = POLLIN;
+	if (pcpd_map_table_init(&d.table, &cfg) || pcpd_nft_open(&d.nft))
+		return 1;
+	if (pcpd_nft_setup(&d.nft))
+		goto close;
+	log_event("started epoch=0 mappings=0");
+
+	while (!stopping) {
+		if (poll(d.fds, d.n_fds + 1, 1000) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < d.n_fds; i++) {
+			if (d.fds[i].revents & POLLIN)
+				handle_packet(&d, d.fds[i].fd);
+		}
+		stopping = d.fds[d.n_fds].revents & POLLIN;
+		/* The kernel expires the elements; the table follows. */
+		pcpd_map_expire(&d.table, now_seconds());
+	}
+	ret = 0;
+	log_event("stopping mappings=%u", d.table.count);
+	pcpd_nft_teardown(&d.nft);
+close:
+	pcpd_nft_close(&d.nft);
+	pcpd_map_table_free(&d.table);
+	for (i = 0; i <= d.n_fds; i++)
+		close(d.fds[i].fd);
+	return ret;
+}
