@@ -86,11 +86,11 @@ $(BUILD)/pcpd_nft_tool $(BUILD)/san/pcpd_nft_tool: selftests/tools/pcpd_nft_tool
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcpd -o $@ $< userspace/pcpd/nft.c $(NFT_LIBS)
 
 # Host unit tests and fuzz targets.
-$(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c $(PCP_DEPS)
+$(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c selftests/host/ktap.h $(PCP_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
 
-$(BUILD)/san/pcpd_mapping_test: selftests/host/pcpd_mapping_test.c $(PCPD_DEPS)
+$(BUILD)/san/pcpd_mapping_test: selftests/host/pcpd_mapping_test.c selftests/host/ktap.h $(PCPD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/pcpd -Iuserspace/lib \
 		-o $@ $< $(PCPD_SRC) $(PCP_SRC)

@@ -47,22 +47,6 @@ start_flows()
 stat_of() { ckptctl --json stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 flagged_in_conntrack() { nat conntrack -L -m $MARK/$MARK 2>/dev/null | grep -c "$1"; }
 
-# expect_refusal DESC REASON CKPTCTL-ARGS...: refused, with REASON from the
-# kernel (an extack message), not only an errno.
-expect_refusal()
-{
-	local desc=$1 reason=$2 out
-	shift 2
-
-	if out=$(ckptctl "$@" 2>&1); then
-		echo "# accepted: ckptctl $*"
-		ktap_result "$desc" 1
-		return
-	fi
-	echo "# refused: $out"
-	ktap_result "$desc" $([[ $out == *"$reason"* ]]; echo $?)
-}
-
 wait_for_stat()
 {
 	local name=$1 want=$2 i

@@ -58,20 +58,6 @@ inbound_udp()
 		UDP:198.51.100.1:7000,sourceport="$1" <<< hello
 }
 
-expect_refusal()
-{
-	local desc=$1 reason=$2 out
-	shift 2
-
-	if out=$(ckptctl "$@" 2>&1); then
-		echo "# accepted: ckptctl $*"
-		ktap_result "$desc" 1
-		return
-	fi
-	echo "# refused: $out"
-	ktap_result "$desc" $([[ $out == *"$reason"* ]]; echo $?)
-}
-
 [ -r "$NF_CKPT_KO" ] || ktap_skip_all "nf_ckpt.ko is not built (run 'make')"
 setup || ktap_skip_all "cannot build the topology"
 

@@ -9,29 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ktap.h"
+
 #include "mapping.h"
 
 #define PLAN 27
 
-static int test_n, test_failed;
-
-static void check(int ok, const char *what)
-{
-	test_n++;
-	if (!ok)
-		test_failed++;
-	printf("%s %d %s\n", ok ? "ok" : "not ok", test_n, what);
-}
-
-static struct in6_addr v4(const char *s)
-{
-	struct in6_addr a = { 0 };
-
-	a.s6_addr[10] = 0xff;
-	a.s6_addr[11] = 0xff;
-	inet_pton(AF_INET, s, &a.s6_addr[12]);
-	return a;
-}
 
 static struct pcpd_map_table table;
 static struct in6_addr host;
@@ -69,24 +52,24 @@ static void test_create_refresh(void)
 
 	d = run(&r, 1000);
 	m = pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000);
-	check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_CREATE && m,
+	ktap_check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_CREATE && m,
 	      "a MAP creates a mapping");
-	check(d.external_port == 6000,
+	ktap_check(d.external_port == 6000,
 	      "the external port follows the internal one when it is free");
-	check(d.lifetime == 3600 && m->expires == 4600, "expiry is now + lifetime");
+	ktap_check(d.lifetime == 3600 && m->expires == 4600, "expiry is now + lifetime");
 
 	d = run(&r, 2000);
-	check(d.action == PCPD_MAP_REFRESH && m->expires == 5600,
+	ktap_check(d.action == PCPD_MAP_REFRESH && m->expires == 5600,
 	      "a refresh moves the expiry to now + lifetime, not the first expiry");
-	check(d.external_port == 6000 && table.count == 1,
+	ktap_check(d.external_port == 6000 && table.count == 1,
 	      "a refresh keeps the external port and adds no mapping");
 
 	r.lifetime = 10;
 	d = run(&r, 2000);
-	check(d.lifetime == 120, "a lifetime under the minimum is raised to it");
+	ktap_check(d.lifetime == 120, "a lifetime under the minimum is raised to it");
 	r.lifetime = 999999;
 	d = run(&r, 2000);
-	check(d.lifetime == 86400, "a lifetime over the maximum is cut to it");
+	ktap_check(d.lifetime == 86400, "a lifetime over the maximum is cut to it");
 }
 
 static void test_nonces_and_deletes(void)
@@ -97,33 +80,33 @@ static void test_nonces_and_deletes(void)
 	uint64_t expires = m->expires;
 
 	d = run(&r, 3000);
-	check(d.result == PCP_NOT_AUTHORIZED && m->expires == expires,
+	ktap_check(d.result == PCP_NOT_AUTHORIZED && m->expires == expires,
 	      "a refresh with another nonce is NOT_AUTHORIZED and changes nothing");
-	check(d.lifetime == expires - 3000,
+	ktap_check(d.lifetime == expires - 3000,
 	      "its error lifetime is what the mapping has left");
 
 	r.lifetime = 0;
 	d = run(&r, 3000);
-	check(d.result == PCP_NOT_AUTHORIZED && pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000),
+	ktap_check(d.result == PCP_NOT_AUTHORIZED && pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000),
 	      "a delete with another nonce is NOT_AUTHORIZED and deletes nothing");
 
 	r = map(IPPROTO_TCP, 6000, 0, "nonce-A-1234");
 	r.external_port = 7777;
-	r.external_addr = v4("203.0.113.9");
+	r.external_addr = ktap_v4("203.0.113.9");
 	d = run(&r, 3000);
-	check(d.result == PCP_SUCCESS && d.lifetime == 0 &&
+	ktap_check(d.result == PCP_SUCCESS && d.lifetime == 0 &&
 	      !pcpd_map_lookup(&table, &host, IPPROTO_TCP, 6000) && table.count == 0,
 	      "a delete with the right nonce removes the mapping");
-	check(d.external_port == 7777,
+	ktap_check(d.external_port == 7777,
 	      "a delete copies the suggested port and does not use it");
 
 	d = run(&r, 3000);
-	check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_NONE && d.lifetime == 0,
+	ktap_check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_NONE && d.lifetime == 0,
 	      "deleting a mapping that does not exist succeeds");
 
 	r.prefer_failure = true;
 	d = run(&r, 3000);
-	check(d.result == PCP_MALFORMED_OPTION,
+	ktap_check(d.result == PCP_MALFORMED_OPTION,
 	      "PREFER_FAILURE on a delete is MALFORMED_OPTION");
 }
 
@@ -133,39 +116,39 @@ static void test_ports(void)
 	struct pcpd_map_decision d, d2;
 
 	d = run(&r, 100);
-	check(d.result == PCP_SUCCESS && d.external_port != 5351 &&
+	ktap_check(d.result == PCP_SUCCESS && d.external_port != 5351 &&
 	      d.external_port != 5350, "UDP 5350 and 5351 are never handed out");
 
 	r = map(IPPROTO_UDP, 9000, 600, "nonce-D-0000");
 	r.external_port = 20000;
 	d = run(&r, 100);
-	check(d.external_port == 20000, "a free suggested external port is used");
+	ktap_check(d.external_port == 20000, "a free suggested external port is used");
 
 	r = map(IPPROTO_UDP, 9001, 600, "nonce-E-0000");
 	r.external_port = 20000;
 	d2 = run(&r, 100);
-	check(d2.result == PCP_SUCCESS && d2.external_port != 20000,
+	ktap_check(d2.result == PCP_SUCCESS && d2.external_port != 20000,
 	      "a taken suggested port is only a hint: another port is given");
 
 	r = map(IPPROTO_UDP, 9002, 600, "nonce-F-0000");
 	r.external_port = 20000;
 	r.prefer_failure = true;
 	d2 = run(&r, 100);
-	check(d2.result == PCP_CANNOT_PROVIDE_EXTERNAL,
+	ktap_check(d2.result == PCP_CANNOT_PROVIDE_EXTERNAL,
 	      "with PREFER_FAILURE a taken suggested port is CANNOT_PROVIDE_EXTERNAL");
 
 	r = map(IPPROTO_UDP, 9000, 600, "nonce-D-0000");
 	r.external_port = 20001;
 	r.prefer_failure = true;
 	d2 = run(&r, 100);
-	check(d2.result == PCP_CANNOT_PROVIDE_EXTERNAL,
+	ktap_check(d2.result == PCP_CANNOT_PROVIDE_EXTERNAL,
 	      "PREFER_FAILURE naming another port than the existing mapping's fails");
 
 	r = map(IPPROTO_UDP, 9000, 600, "nonce-D-0000");
 	r.external_port = 20000;
 	r.prefer_failure = true;
 	d2 = run(&r, 100);
-	check(d2.result == PCP_SUCCESS && d2.action == PCPD_MAP_REFRESH,
+	ktap_check(d2.result == PCP_SUCCESS && d2.action == PCPD_MAP_REFRESH,
 	      "PREFER_FAILURE naming the existing mapping's port refreshes it");
 }
 
@@ -176,31 +159,31 @@ static void test_protocols_and_quota(void)
 	unsigned int before = table.count;
 
 	d = run(&r, 100);
-	check(d.result == PCP_MALFORMED_REQUEST,
+	ktap_check(d.result == PCP_MALFORMED_REQUEST,
 	      "protocol 0 with a port is MALFORMED_REQUEST");
 	r = map(IPPROTO_SCTP, 80, 600, "nonce-G-0000");
 	d = run(&r, 100);
-	check(d.result == PCP_UNSUPP_PROTOCOL, "SCTP is UNSUPP_PROTOCOL");
+	ktap_check(d.result == PCP_UNSUPP_PROTOCOL, "SCTP is UNSUPP_PROTOCOL");
 	r = map(IPPROTO_TCP, 0, 600, "nonce-G-0000");
 	d = run(&r, 100);
-	check(d.result == PCP_UNSUPP_PROTOCOL,
+	ktap_check(d.result == PCP_UNSUPP_PROTOCOL,
 	      "an all-ports mapping is UNSUPP_PROTOCOL (not installable)");
 
 	r = map(IPPROTO_TCP, 8080, 600, "nonce-H-0000");
 	pcpd_map_decide(&table, &r, &host, 1, 8, 100, &d);
-	check(d.result == PCP_USER_EX_QUOTA && table.count == before,
+	ktap_check(d.result == PCP_USER_EX_QUOTA && table.count == before,
 	      "a subscriber at its quota gets USER_EX_QUOTA and no mapping");
 
 	before = table.count;
-	check(pcpd_map_expire(&table, 699) == 0 && table.count == before,
+	ktap_check(pcpd_map_expire(&table, 699) == 0 && table.count == before,
 	      "no mapping expires before its time");
-	check(pcpd_map_expire(&table, 700) == before && table.count == 0 &&
+	ktap_check(pcpd_map_expire(&table, 700) == before && table.count == 0 &&
 	      !pcpd_map_lookup(&table, &host, IPPROTO_UDP, 9000),
 	      "mappings whose lifetime ran out are gone");
 	r = map(IPPROTO_UDP, 9100, 600, "nonce-I-0000");
 	r.external_port = 20000;
 	d = run(&r, 800);
-	check(d.external_port == 20000, "an expired mapping's port is free again");
+	ktap_check(d.external_port == 20000, "an expired mapping's port is free again");
 }
 
 int main(void)
@@ -210,23 +193,17 @@ int main(void)
 		.lifetime_min = 120, .lifetime_max = 86400, .quota = 8,
 	};
 
-	cfg.external_addr = v4("198.51.100.1");
-	host = v4("192.0.2.2");
+	cfg.external_addr = ktap_v4("198.51.100.1");
+	host = ktap_v4("192.0.2.2");
 	if (pcpd_map_table_init(&table, &cfg))
 		return 1;
 
-	printf("TAP version 13\n1..%d\n", PLAN);
+	ktap_plan(PLAN);
 	test_create_refresh();
 	test_nonces_and_deletes();
 	test_ports();
 	test_protocols_and_quota();
 	pcpd_map_table_free(&table);
 
-	printf("# totals: pass:%d fail:%d skip:0\n", test_n - test_failed,
-	       test_failed);
-	if (test_n != PLAN) {
-		printf("# planned %d, ran %d\n", PLAN, test_n);
-		return 1;
-	}
-	return test_failed ? 1 : 0;
+	return ktap_done(PLAN);
 }

@@ -118,3 +118,20 @@ nat_topology()
 	}
 	NFT
 }
+
+# expect_refusal DESC REASON CKPTCTL-ARGS...: the test's ckptctl function
+# must refuse, with REASON in what it prints (the kernel's extack message or
+# ckptctl's own), not merely fail.
+expect_refusal()
+{
+	local desc=$1 reason=$2 out
+	shift 2
+
+	if out=$(ckptctl "$@" 2>&1); then
+		echo "# accepted: ckptctl $*"
+		ktap_result "$desc" 1
+		return
+	fi
+	echo "# refused: $out"
+	ktap_result "$desc" $([[ $out == *"$reason"* ]]; echo $?)
+}
