@@ -3,7 +3,7 @@
 #
 # ckptctl's usage errors, on the host, where no nf_ckpt family exists: each
 # must exit 2 with a message saying what was expected, before any netlink
-# request (else it would exit 1, "no generic netlink family").  Runs the
+# request (else it would exit 1, "no nf_ckpt family").  Runs the
 # ASan/UBSan build.
 
 . "$(dirname "$0")/../lib/ktap.sh"

@@ -37,8 +37,9 @@ static void print_usage(FILE *f)
 	fprintf(f, "usage: ckptctl [-j|--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nTUPLE: -p PROTO -s SRC -d DST --sport PORT --dport PORT [-w ZONE]\n");
-	fprintf(f, "RULE: -a ADDR [-p PROTO] [--port PORT] [--remote PREFIX[/LEN]] [--remote-port PORT] [-o OWNER]\n");
+	fprintf(f, "\nTUPLE: %s\n", ckptctl_tuple_usage);
+	fprintf(f, "RULE: -a ADDR [-p PROTO] [--port PORT] [-o OWNER]\n");
+	fprintf(f, "      [--remote PREFIX[/LEN]] [--remote-port PORT]\n");
 }
 
 static const struct command *find_command(const char *name)

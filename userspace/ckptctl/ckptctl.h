@@ -20,6 +20,9 @@ struct ckptctl {
 
 typedef int (*ckpt_nl_reply_fn)(struct nlattr **attrs, void *arg);
 
+/* How a connection is named on the command line. */
+extern const char ckptctl_tuple_usage[];
+
 /* What a command returns for a usage error; ckptctl then exits 2. */
 #define CKPTCTL_USAGE	(-2)
 

@@ -19,6 +19,9 @@
 #include "ckptctl.h"
 #include "util.h"
 
+const char ckptctl_tuple_usage[] =
+	"-p PROTO -s SRC -d DST --sport PORT --dport PORT [-w ZONE]";
+
 struct tuple {
 	int family;
 	uint8_t proto;
@@ -148,7 +151,8 @@ static int parse_entry_args(int argc, char **argv, struct entry_args *a)
 			}
 			break;
 		default:
-			fprintf(stderr, "ckptctl: %s: unknown option or missing value '%s' (global options like -j go before the command)\n",
+			fprintf(stderr,
+				"ckptctl: %s: bad option '%s'; global options go before the command\n",
 				argv[0], argv[optind - 1]);
 			return -1;
 		}
@@ -178,8 +182,8 @@ static int check_entry_args(const char *name, const struct entry_args *a,
 		/* Port 0 is sent: the kernel says why it names no connection. */
 		if (!t->proto || !t->has_src || !t->has_dst || t->sport < 0 ||
 		    t->dport < 0) {
-			fprintf(stderr, "ckptctl: %s needs a TUPLE: -p PROTO -s SRC -d DST --sport PORT --dport PORT [-w ZONE]\n",
-				name);
+			fprintf(stderr, "ckptctl: %s needs a TUPLE: %s\n", name,
+				ckptctl_tuple_usage);
 			return -1;
 		}
 	} else if (a->has_tuple || a->zone) {

@@ -47,7 +47,8 @@ int ckpt_nl_open(struct ckpt_nl *nl)
 
 	nl->family = genl_ctrl_resolve(nl->sock, NF_CKPT_FAMILY_NAME);
 	if (nl->family < 0) {
-		fprintf(stderr, "ckptctl: no generic netlink family '%s' in this network namespace: is nf_ckpt loaded?\n",
+		fprintf(stderr,
+			"ckptctl: no %s family in this network namespace; is nf_ckpt loaded?\n",
 			NF_CKPT_FAMILY_NAME);
 		err = nl->family;
 		goto free_sock;

@@ -119,7 +119,8 @@ static int parse_rule_args(int argc, char **argv, struct rule_args *a)
 			a->has_owner = true;
 			break;
 		default:
-			fprintf(stderr, "ckptctl: rule %s: unknown option or missing value '%s' (global options like -j go before the command)\n",
+			fprintf(stderr,
+				"ckptctl: rule %s: bad option '%s'; global options go before the command\n",
 				argv[0], argv[optind - 1]);
 			return -1;
 		}
@@ -205,10 +206,15 @@ static int print_rule(struct nlattr **attrs, void *arg)
 	if (attrs[NF_CKPT_A_OWNER])
 		owner = nla_get_u32(attrs[NF_CKPT_A_OWNER]);
 
-	printf(json ?
-	       "{\"proto\":%u,\"addr\":\"%s\",\"port\":%u,\"remote\":\"%s\",\"remote_len\":%u,\"remote_port\":%u,\"owner\":%" PRIu32 "}\n" :
-	       "proto=%u addr=%s port=%u remote=%s/%u remote_port=%u owner=%" PRIu32 "\n",
-	       proto, addr, port, remote, rlen, rport, owner);
+	if (!json) {
+		printf("proto=%u addr=%s port=%u remote=%s/%u remote_port=%u owner=%" PRIu32 "\n",
+		       proto, addr, port, remote, rlen, rport, owner);
+		return 0;
+	}
+	printf("{\"proto\":%u,\"addr\":\"%s\",\"port\":%u,\"remote\":\"%s\",",
+	       proto, addr, port, remote);
+	printf("\"remote_len\":%u,\"remote_port\":%u,\"owner\":%" PRIu32 "}\n",
+	       rlen, rport, owner);
 	return 0;
 }
 

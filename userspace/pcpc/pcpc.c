@@ -158,6 +158,26 @@ close:
 	return n;
 }
 
+/* One field of the answer: "key: value" lines, or members of one object. */
+static void print_field(bool json, bool first, const char *key,
+			const char *value, bool quoted)
+{
+	if (!json) {
+		printf("%s: %s\n", key, value);
+		return;
+	}
+	printf(quoted ? "%s\"%s\":\"%s\"" : "%s\"%s\":%s", first ? "{" : ",",
+	       key, value);
+}
+
+static void print_number(bool json, const char *key, unsigned long value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lu", value);
+	print_field(json, false, key, buf, false);
+}
+
 static void print(const struct pcpc *c, const struct pcp_request *r,
 		  const struct pcp_response *resp)
 {
@@ -165,13 +185,20 @@ static void print(const struct pcpc *c, const struct pcp_request *r,
 
 	if (pcp_addr_is_v4mapped(&resp->external_addr))
 		inet_ntop(AF_INET, resp->external_addr.s6_addr + 12, ext, sizeof(ext));
-	printf(c->json ?
-	       "{\"result\":\"%s\",\"lifetime\":%u,\"epoch\":%u,\"protocol\":%u,\"internal_port\":%u,\"external_addr\":\"%s\",\"external_port\":%u,\"checkpoint_requested\":%s,\"checkpoint_granted\":%s}\n" :
-	       "result: %s\nlifetime: %u\nepoch: %u\nprotocol: %u\ninternal port: %u\nexternal: %s:%u\ncheckpoint requested: %s\ncheckpoint granted: %s\n",
-	       pcp_result_name(resp->result), resp->lifetime, resp->epoch,
-	       r->protocol, r->internal_port, ext, resp->external_port,
-	       c->req.checkpoint ? "true" : "false",
-	       resp->checkpoint ? "true" : "false");
+
+	print_field(c->json, true, "result", pcp_result_name(resp->result), true);
+	print_number(c->json, "lifetime", resp->lifetime);
+	print_number(c->json, "epoch", resp->epoch);
+	print_number(c->json, "protocol", r->protocol);
+	print_number(c->json, "internal_port", r->internal_port);
+	print_field(c->json, false, "external_addr", ext, true);
+	print_number(c->json, "external_port", resp->external_port);
+	print_field(c->json, false, "checkpoint_requested",
+		    c->req.checkpoint ? "true" : "false", false);
+	print_field(c->json, false, "checkpoint_granted",
+		    resp->checkpoint ? "true" : "false", false);
+	if (c->json)
+		printf("}\n");
 }
 
 int main(int argc, char **argv)

@@ -331,7 +331,8 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 	if (optind == argc && d->n_fds && external)
 		return 0;
 usage:
-	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n");
+	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR\n"
+		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n");
 	return -1;
 }
 
