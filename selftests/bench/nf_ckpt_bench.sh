@@ -167,10 +167,17 @@ bench_memory()
 
 setup || ktap_skip_all "cannot build the topology"
 ktap_plan 3
+# A step passes when it measured something, never on the figure itself.
 bench_forwarding
-ktap_result "forwarding benchmark ran" 0
-bench_rates
-ktap_result "rate benchmark ran" 0
-bench_memory
-ktap_result "memory benchmark ran" 0
+ktap_result "forwarding measured in every configuration" \
+	$(! grep -qx '0' /tmp/bench.* && [ -s /tmp/bench.none ]; echo $?)
+rates=$(bench_rates)
+echo "$rates"
+ktap_result "flag set and clear rates measured" \
+	$(! grep -q 'flag set /s\|flag clear /s' <<< "$rates" &&
+	  grep -q 'flag set [0-9]' <<< "$rates"; echo $?)
+memory=$(bench_memory)
+echo "$memory"
+ktap_result "memory per entry measured" \
+	$([[ $memory =~ memory:\ [1-9][0-9]*\ bytes ]]; echo $?)
 ktap_finish
