@@ -14,6 +14,12 @@
 #   | .1      |            192.0.2.0/24           | .2      |
 #   +---------+                                   +---------+
 #                                                  killed mid-test
+#
+#   +---------+  wire0 (QEMU stream, c listens)    +---------+
+#   | c       |-----------------------------------| d       |
+#   | .1      |            192.0.2.0/24           | .2      |
+#   +---------+                                   +---------+
+#                                                  killed mid-test
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$SELFTESTS_DIR/lab/lab.sh"
@@ -44,22 +50,26 @@ expect_verdict()
 	fi
 }
 
+# topology KIND A B: A and B on a link of KIND reach each other; killing
+# B's QEMU is seen by A, which then finishes clean.
 topology()
 {
-	lab_link wire0 a b
-	lab_start a "$PROBES/peer.sh" 192.0.2.1 192.0.2.2 wait-gone
-	lab_start b "$PROBES/peer.sh" 192.0.2.2 192.0.2.1
+	local kind=$1 a=$2 b=$3
 
-	lab_wait_output a 'LAB-SYNC: reached' 120 &&
-		lab_wait_output b 'LAB-SYNC: reached' 120
-	ktap_result "guests a and b reach each other over wire0" $?
+	lab_link wire0 "$a" "$b" "$kind"
+	lab_start "$a" "$PROBES/peer.sh" 192.0.2.1 192.0.2.2 wait-gone
+	lab_start "$b" "$PROBES/peer.sh" 192.0.2.2 192.0.2.1
 
-	lab_kill b
-	lab_wait_output a 'LAB-SYNC: .* is gone' 120
-	ktap_result "a sees b gone once b's QEMU is killed" $?
+	lab_wait_output "$a" 'LAB-SYNC: reached' 120 &&
+		lab_wait_output "$b" 'LAB-SYNC: reached' 120
+	ktap_result "guests $a and $b reach each other over a $kind link" $?
 
-	lab_finish a 60
-	ktap_result "a finishes clean after its peer's crash" $?
+	lab_kill "$b"
+	lab_wait_output "$a" 'LAB-SYNC: .* is gone' 120
+	ktap_result "$a sees $b gone once $b's QEMU is killed" $?
+
+	lab_finish "$a" 60
+	ktap_result "$a finishes clean after its peer's crash" $?
 }
 
 [ -r "$LAB_FAULT_KO" ] || [ -r "$PROBES/../modules/ckpt_lab_fault.ko" ] ||
@@ -67,7 +77,7 @@ topology()
 
 lab_init lab_selftest || ktap_skip_all "the lab cannot start (see above)"
 
-ktap_plan 9
+ktap_plan 12
 
 expect_verdict "a clean guest passes" 0 - 120 clean "$PROBES/clean.sh"
 expect_verdict "a kernel WARNING fails the run though the test exits 0" \
@@ -80,6 +90,7 @@ expect_verdict "a guest that stops without its result line fails" \
 	1 'no LAB-RESULT' 120 noresult "$PROBES/no-result.sh"
 expect_verdict "a guest that hangs fails at its timeout" \
 	1 'timed out' 30 hang "$PROBES/hang.sh"
-topology
+topology dgram a b
+topology stream c d
 
 ktap_finish

@@ -3,9 +3,12 @@
 # The VM lab, host side.  Sourced by host scripts that boot guests:
 #
 #   lab_init NAME                 a run directory and the initramfs
-#   lab_link LINK GUEST_A GUEST_B a point-to-point link (QEMU dgram over
-#                                 unix sockets); the guests see it as an
-#                                 interface named LINK
+#   lab_link LINK GUEST_A GUEST_B [dgram|stream]
+#                                 a point-to-point link over unix sockets,
+#                                 QEMU dgram (default) or stream; the guests
+#                                 see it as an interface named LINK.  For a
+#                                 stream link GUEST_A listens, so it must be
+#                                 started before GUEST_B
 #   lab_start GUEST PROG [ARG..]  boot GUEST running PROG (a path in this
 #                                 tree, run in the guest's overlay root)
 #   lab_wait_output GUEST REGEX [SECONDS]
@@ -107,18 +110,31 @@ lab_cleanup()
 
 lab_link()
 {
-	local link=$1 a=$2 b=$3
+	local link=$1 a=$2 b=$3 kind=${4:-dgram}
 
 	if [ ${#link} -gt 15 ]; then
 		lab_say "link name '$link' is longer than an interface name may be"
 		return 1
 	fi
-	lab_links[$a]+="$link:$b "
-	lab_links[$b]+="$link:$a "
+	case $kind in
+	dgram)
+		lab_links[$a]+="$link:$b:dgram "
+		lab_links[$b]+="$link:$a:dgram "
+		;;
+	stream)
+		lab_links[$a]+="$link:$b:listen "
+		lab_links[$b]+="$link:$a:connect "
+		;;
+	*)
+		lab_say "link kind '$kind' is neither dgram nor stream"
+		return 1
+		;;
+	esac
 }
 
 # The QEMU arguments of GUEST's NICs: one virtio-net device for each link,
-# sending datagrams from its own socket to the peer's.
+# sending datagrams from its own socket to the peer's, or on one stream
+# socket that the listening side creates.
 lab_nic_args()
 {
 	local guest=$1 entry link peer n=0 id
@@ -127,14 +143,41 @@ lab_nic_args()
 	id=$(printf '%s' "$guest" | cksum | cut -d' ' -f1)
 
 	for entry in ${lab_links[$guest]}; do
-		link=${entry%%:*}
-		peer=${entry#*:}
+		IFS=: read -r link peer kind <<< "$entry"
 		n=$((n + 1))
-		printf -- '-netdev dgram,id=%s,local.type=unix,local.path=%s,' \
-			"$link" "$LAB_RUN/$link.$guest"
-		printf -- 'remote.type=unix,remote.path=%s ' "$LAB_RUN/$link.$peer"
+		case $kind in
+		dgram)
+			printf -- '-netdev dgram,id=%s,local.type=unix,local.path=%s,' \
+				"$link" "$LAB_RUN/$link.$guest"
+			printf -- 'remote.type=unix,remote.path=%s ' "$LAB_RUN/$link.$peer"
+			;;
+		listen|connect)
+			printf -- '-netdev stream,id=%s,server=%s,addr.type=unix,addr.path=%s ' \
+				"$link" "$([ "$kind" = listen ] && echo on || echo off)" \
+				"$LAB_RUN/$link.stream"
+			;;
+		esac
 		printf -- '-device virtio-net-pci,netdev=%s,mac=52:54:00:%02x:%02x:%02x ' \
 			"$link" $((id >> 8 & 255)) $((id & 255)) "$n"
+	done
+}
+
+# A guest connecting on stream links waits until each peer listens.
+lab_wait_listeners()
+{
+	local entry link peer kind t
+
+	for entry in ${lab_links[$1]}; do
+		IFS=: read -r link peer kind <<< "$entry"
+		[ "$kind" = connect ] || continue
+		for t in $(seq 50); do
+			[ -S "$LAB_RUN/$link.stream" ] && break
+			sleep 0.2
+		done
+		if [ ! -S "$LAB_RUN/$link.stream" ]; then
+			lab_say "$1: $peer does not listen on $link (start it first)"
+			return 1
+		fi
 	done
 }
 
@@ -154,6 +197,7 @@ lab_start()
 	shift 2
 
 	args=$(IFS=,; echo "$*")
+	lab_wait_listeners "$guest" || return 1
 	nics=$(lab_nic_args "$guest")
 	: > "$LAB_LOGS/$guest.out"
 
