@@ -52,7 +52,8 @@ userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/san/pcp_codec_test $(BUILD)/san/pcpd_mapping_test \
 	$(BUILD)/fuzz/pcp_codec_fuzz
 
-CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.h) \
+LIB_SRC := userspace/lib/util.c
+CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch]) \
 		include/uapi/linux/nf_ckpt.h
 
 $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
@@ -60,14 +61,14 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 	$(CC) $(CFLAGS) $(san) -o $@ $(filter %.c,$^) $(NL_LIBS)
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c userspace/pcpd/nft.c \
-		$(PCPD_DEPS)
+		$(PCPD_DEPS) $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -Iuserspace/pcpd -o $@ $< \
-		userspace/pcpd/nft.c $(PCPD_SRC) $(PCP_SRC) $(NFT_LIBS)
+		userspace/pcpd/nft.c $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS)
 
-$(BUILD)/pcpc $(BUILD)/san/pcpc: userspace/pcpc/pcpc.c $(PCP_DEPS)
+$(BUILD)/pcpc $(BUILD)/san/pcpc: userspace/pcpc/pcpc.c $(PCP_DEPS) $(LIB_SRC)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -o $@ $< $(PCP_SRC)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -o $@ $< $(PCP_SRC) $(LIB_SRC)
 
 # Test and benchmark tools, not installed.
 $(BUILD)/ckpt_bulk $(BUILD)/san/ckpt_bulk: selftests/tools/ckpt_bulk.c \

@@ -37,7 +37,11 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 13
+ktap_plan 14
+
+out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
+ktap_result "pcpc refuses a port out of range before sending anything" \
+	$([ $? = 2 ] && [[ $out == *"bad port '70000'"* ]]; echo $?)
 
 out=$(pcpc announce)
 echo "# $out"

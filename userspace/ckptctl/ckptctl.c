@@ -30,6 +30,16 @@ static const struct command commands[] = {
 	{ "monitor", ckptctl_monitor, "print sync state changes as they happen" },
 };
 
+/* A number argument, or a message naming WHAT was bad. */
+int ckptctl_number(const char *s, const char *what, unsigned long max,
+		   unsigned long *out)
+{
+	if (!parse_number(s, max, out))
+		return 0;
+	fprintf(stderr, "ckptctl: bad %s '%s'\n", what, s);
+	return -1;
+}
+
 static void print_usage(FILE *f)
 {
 	size_t i;

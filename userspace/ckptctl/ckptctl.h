@@ -26,6 +26,8 @@ extern const char ckptctl_tuple_usage[];
 /* What a command returns for a usage error; ckptctl then exits 2. */
 #define CKPTCTL_USAGE	(-2)
 
+int ckptctl_number(const char *s, const char *what, unsigned long max,
+		   unsigned long *out);
 int ckpt_nl_open(struct ckpt_nl *nl);
 void ckpt_nl_close(struct ckpt_nl *nl);
 struct nl_msg *ckpt_nl_request(struct ckpt_nl *nl, int cmd, int flags);

@@ -43,14 +43,9 @@ static int parse_u32(const char *s, const char *what, uint32_t max,
 		     uint32_t *out)
 {
 	unsigned long v;
-	char *end;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || !*s || *end || v > max || s[0] == '-') {
-		fprintf(stderr, "ckptctl: bad %s '%s'\n", what, s);
+	if (ckptctl_number(s, what, max, &v))
 		return -1;
-	}
 	*out = (uint32_t)v;
 	return 0;
 }

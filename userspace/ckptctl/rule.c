@@ -31,20 +31,6 @@ struct rule_args {
 	bool has_owner;
 };
 
-static int parse_number(const char *s, const char *what, unsigned long max,
-			unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	if (errno || !*s || *end || s[0] == '-' || *out > max) {
-		fprintf(stderr, "ckptctl: bad %s '%s'\n", what, s);
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_address(const char *s, int *family, struct in6_addr *addr)
 {
 	*family = strchr(s, ':') ? AF_INET6 : AF_INET;
@@ -62,7 +48,7 @@ static int parse_prefix(char *s, struct rule_args *a)
 
 	if (slash) {
 		*slash = '\0';
-		if (parse_number(slash + 1, "prefix length", 128, &len))
+		if (ckptctl_number(slash + 1, "prefix length", 128, &len))
 			return -1;
 		a->remote_len = (int)len;
 	}
@@ -94,7 +80,7 @@ static int parse_rule_args(int argc, char **argv, struct rule_args *a)
 				a->proto = (uint8_t)pe->p_proto;
 				break;
 			}
-			if (parse_number(optarg, "protocol", 255, &v))
+			if (ckptctl_number(optarg, "protocol", 255, &v))
 				return -1;
 			a->proto = (uint8_t)v;
 			break;
@@ -104,7 +90,7 @@ static int parse_rule_args(int argc, char **argv, struct rule_args *a)
 			break;
 		case 'P':
 		case 'R':
-			if (parse_number(optarg, "port", 65535, &v))
+			if (ckptctl_number(optarg, "port", 65535, &v))
 				return -1;
 			*(opt == 'P' ? &a->port : &a->remote_port) = (uint16_t)v;
 			break;
@@ -113,7 +99,7 @@ static int parse_rule_args(int argc, char **argv, struct rule_args *a)
 				return -1;
 			break;
 		case 'o':
-			if (parse_number(optarg, "owner", UINT32_MAX, &v))
+			if (ckptctl_number(optarg, "owner", UINT32_MAX, &v))
 				return -1;
 			a->owner = (uint32_t)v;
 			a->has_owner = true;

@@ -99,13 +99,9 @@ static int set_config(struct ckptctl *ctl, int attr, const char *what,
 {
 	struct nl_msg *msg;
 	unsigned long v;
-	char *end;
 
-	v = strtoul(value, &end, 0);
-	if (!*value || *end || value[0] == '-' || v > max) {
-		fprintf(stderr, "ckptctl: bad %s '%s'\n", what, value);
+	if (ckptctl_number(value, what, max, &v))
 		return CKPTCTL_USAGE;
-	}
 
 	msg = ckpt_nl_request(&ctl->nl, NF_CKPT_CMD_CONFIG_SET, 0);
 	if (!msg)

@@ -7,4 +7,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+int parse_number(const char *s, unsigned long max, unsigned long *out);
+
 #endif /* CKPT_UTIL_H */

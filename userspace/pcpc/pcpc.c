@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "pcp.h"
+#include "util.h"
 
 #define TRIES	3	/* one second apart */
 
@@ -36,6 +37,12 @@ static int print_usage(void)
 		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
 		"       pcpc [-j] -s SERVER announce\n");
 	return 2;
+}
+
+static int bad_value(const char *what, const char *value)
+{
+	fprintf(stderr, "pcpc: bad %s '%s'\n", what, value);
+	return -1;
 }
 
 static int parse_nonce(const char *hex, uint8_t *nonce)
@@ -66,6 +73,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 	};
 	const struct protoent *pe;
 	bool nonce = false;
+	unsigned long v;
 	int opt;
 
 	r->opcode = PCP_OP_MAP;
@@ -75,16 +83,20 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		switch (opt) {
 		case 'p':
 			pe = getprotobyname(optarg);
-			r->protocol = pe ? (uint8_t)pe->p_proto : (uint8_t)atoi(optarg);
+			if (!pe && parse_number(optarg, 255, &v))
+				return bad_value("protocol", optarg);
+			r->protocol = pe ? (uint8_t)pe->p_proto : (uint8_t)v;
 			break;
 		case 'P':
-			r->internal_port = (uint16_t)atoi(optarg);
+		case 'S':
+			if (parse_number(optarg, 65535, &v))
+				return bad_value("port", optarg);
+			*(opt == 'P' ? &r->internal_port : &r->external_port) = (uint16_t)v;
 			break;
 		case 't':
-			r->lifetime = (uint32_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'S':
-			r->external_port = (uint16_t)atoi(optarg);
+			if (parse_number(optarg, UINT32_MAX, &v))
+				return bad_value("lifetime", optarg);
+			r->lifetime = (uint32_t)v;
 			break;
 		case 'f':
 			r->prefer_failure = true;

@@ -25,6 +25,7 @@
 #include "mapping.h"
 #include "nft.h"
 #include "pcp.h"
+#include "util.h"
 
 #define MAX_LISTEN	8
 
@@ -322,7 +323,9 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 			cfg->lifetime_max = (uint32_t)hi;
 			break;
 		case 'q':
-			cfg->quota = (unsigned int)strtoul(optarg, NULL, 10);
+			if (parse_number(optarg, UINT32_MAX, &lo))
+				goto usage;
+			cfg->quota = (unsigned int)lo;
 			break;
 		default:
 			goto usage;
