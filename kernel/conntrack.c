@@ -66,9 +66,12 @@ bool ckpt_ct_mark(struct ckpt_net *cn, struct nf_conn *ct, bool flag)
 /*
  * Tell ctnetlink listeners about CT now, not at its next packet: a
  * replication daemon learns of a flag at once, and of a long-lived flagged
- * connection again from time to time.
+ * connection again from time to time.  ctnetlink puts the protocol state
+ * (TCP state, window scaling) only in events that name IPCT_PROTOINFO, so
+ * the announcement names it: the daemon needs it to recreate a flow.
  */
 void ckpt_ct_announce(struct nf_conn *ct, u32 portid)
 {
-	nf_conntrack_eventmask_report(1 << IPCT_MARK, ct, portid, 0);
+	nf_conntrack_eventmask_report(1 << IPCT_MARK | 1 << IPCT_PROTOINFO, ct,
+				      portid, 0);
 }

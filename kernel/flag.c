@@ -75,8 +75,10 @@ int ckpt_flag_clear(struct ckpt_net *cn, const struct ckpt_key *req,
 		ckpt_entry_free_rcu(e);
 		atomic64_inc(&cn->cleared);
 	}
-	if (ct && ckpt_ct_mark(cn, ct, false))
+	if (ct && ckpt_ct_mark(cn, ct, false)) {
 		ckpt_ct_announce(ct, portid);
+		ckpt_nl_notify_clear(cn, ct);
+	}
 
 	mutex_unlock(&cn->lock);
 	if (ct)

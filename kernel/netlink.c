@@ -9,6 +9,7 @@
 #include <linux/rhashtable.h>
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include <linux/nf_ckpt.h>
 
 #include "nf_ckpt.h"
@@ -685,6 +686,38 @@ static void ckpt_nl_notify_sync(struct ckpt_net *cn, const struct ckpt_entry *e,
 		nlmsg_free(msg);
 		return;
 	}
+	genlmsg_multicast_netns(&ckpt_genl_family, cn->net, msg, 0,
+				CKPT_NL_MCGRP_SYNC, GFP_KERNEL);
+}
+
+/*
+ * Tell the sync group that the flag of CT was cleared on request: its
+ * later events no longer pass a replication daemon's mark filter.
+ */
+void ckpt_nl_notify_clear(struct ckpt_net *cn, const struct nf_conn *ct)
+{
+	const struct nf_conntrack_zone *zone = nf_ct_zone(ct);
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&ckpt_genl_family, cn->net, CKPT_NL_MCGRP_SYNC))
+		return;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &ckpt_genl_family, 0, NF_CKPT_CMD_CLEAR_NTF);
+	if (!hdr ||
+	    ckpt_nl_put_tuple(msg, NF_CKPT_A_TUPLE,
+			      &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
+	    ckpt_nl_put_tuple(msg, NF_CKPT_A_REPLY,
+			      &ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
+	    nla_put_u16(msg, NF_CKPT_A_ZONE,
+			nf_ct_zone_id(zone, IP_CT_DIR_ORIGINAL))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&ckpt_genl_family, cn->net, msg, 0,
 				CKPT_NL_MCGRP_SYNC, GFP_KERNEL);
 }

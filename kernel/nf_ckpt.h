@@ -216,6 +216,7 @@ int ckpt_rule_del(struct ckpt_net *cn, const struct ckpt_rule *tmpl,
 void ckpt_gc_start(struct ckpt_net *cn);
 void ckpt_gc_stop(struct ckpt_net *cn);
 
+void ckpt_nl_notify_clear(struct ckpt_net *cn, const struct nf_conn *ct);
 int ckpt_netlink_init(void);
 void ckpt_netlink_exit(void);
 

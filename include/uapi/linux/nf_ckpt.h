@@ -44,6 +44,10 @@
  * @NF_CKPT_CMD_RULE_DEL: delete the rule equal to %NF_CKPT_A_RULE;
  *	connections it flagged stay flagged.
  * @NF_CKPT_CMD_RULE_GET: dump the rules: %NF_CKPT_A_RULE, %NF_CKPT_A_OWNER.
+ * @NF_CKPT_CMD_CLEAR_NTF: sent to %NF_CKPT_MCGRP_SYNC when a flag is cleared
+ *	on request: %NF_CKPT_A_TUPLE, %NF_CKPT_A_REPLY, %NF_CKPT_A_ZONE.  The
+ *	connection lives on unflagged, so a replication daemon, whose event
+ *	filter passes flagged connections only, learns of it here.
  */
 enum nf_ckpt_cmd {
 	NF_CKPT_CMD_UNSPEC,
@@ -57,6 +61,7 @@ enum nf_ckpt_cmd {
 	NF_CKPT_CMD_RULE_ADD,
 	NF_CKPT_CMD_RULE_DEL,
 	NF_CKPT_CMD_RULE_GET,
+	NF_CKPT_CMD_CLEAR_NTF,
 
 	/* private */
 	__NF_CKPT_CMD_MAX,
