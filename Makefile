@@ -28,7 +28,7 @@ MNL_LIBS  = $(shell pkg-config --cflags --libs libmnl)
 NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 NFT_LIBS  = $(shell pkg-config --cflags --libs libnftables libnftnl libmnl)
 
-PROGS   := ckptctl pcpd pcpc
+PROGS   := ckptctl pcpd pcpc ckpt-syncd
 TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool
 PCP_SRC := $(wildcard userspace/pcp/*.c)
 PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
@@ -50,7 +50,8 @@ lab-modules:
 userspace: $(addprefix $(BUILD)/,$(PROGS) $(TOOLS))
 userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/san/pcp_codec_test $(BUILD)/san/pcpd_mapping_test \
-	$(BUILD)/fuzz/pcp_codec_fuzz
+	$(BUILD)/san/ckpt_syncd_wire_test \
+	$(BUILD)/fuzz/pcp_codec_fuzz $(BUILD)/fuzz/ckpt_syncd_wire_fuzz
 
 LIB_SRC := userspace/lib/util.c
 CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch]) \
@@ -65,6 +66,14 @@ $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c userspace/pcpd/nft.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -Iuserspace/pcpd -o $@ $< \
 		userspace/pcpd/nft.c $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS)
+
+SYNCD_SRC := $(wildcard userspace/ckpt-syncd/*.c) userspace/lib/log.c
+SYNCD_DEPS := $(SYNCD_SRC) $(wildcard userspace/ckpt-syncd/*.h userspace/lib/*.[ch]) \
+	      include/uapi/linux/nf_ckpt.h
+
+$(BUILD)/ckpt-syncd $(BUILD)/san/ckpt-syncd: $(SYNCD_DEPS) $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -o $@ $(SYNCD_SRC) $(LIB_SRC) $(NFCT_LIBS)
 
 $(BUILD)/pcpc $(BUILD)/san/pcpc: userspace/pcpc/pcpc.c $(PCP_DEPS) $(LIB_SRC)
 	@mkdir -p $(@D)
@@ -102,6 +111,20 @@ $(BUILD)/fuzz/pcp_codec_fuzz: selftests/fuzz/pcp_codec_fuzz.c $(PCP_DEPS)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
 
+SYNCD_WIRE := userspace/ckpt-syncd/wire.c userspace/ckpt-syncd/cache.c
+SYNCD_WIRE_DEPS := $(SYNCD_WIRE) userspace/ckpt-syncd/wire.h userspace/ckpt-syncd/cache.h
+
+$(BUILD)/san/ckpt_syncd_wire_test: selftests/host/ckpt_syncd_wire_test.c \
+		selftests/host/ktap.h $(SYNCD_WIRE_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/ckpt-syncd -o $@ $< $(SYNCD_WIRE)
+
+$(BUILD)/fuzz/ckpt_syncd_wire_fuzz: selftests/fuzz/ckpt_syncd_wire_fuzz.c $(SYNCD_WIRE_DEPS)
+	@mkdir -p $(@D)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iuserspace/ckpt-syncd -o $@ $< userspace/ckpt-syncd/wire.c
+
 deps:
 	scripts/install-deps
 
@@ -122,17 +145,19 @@ KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard kernel/*.[ch] \
 USER_SOURCES   := $(wildcard userspace/*/*.[ch] selftests/tools/*.c \
 	selftests/host/*.c selftests/fuzz/*.c)
 
-# Userspace follows kernel style too, but may use typedefs for callbacks.
 bench:
 	@scripts/install-deps --if-missing
 	@$(MAKE) --no-print-directory all
 	@selftests/bench/nf_ckpt_bench.sh
 
+# Userspace follows kernel style too, but may use typedefs for callbacks
+# and spells attributes out (it has no compiler_attributes.h).
 style: linux-source
 	$(LINUX_SRC)/scripts/checkpatch.pl --no-tree --strict --terse \
 		--ignore FILE_PATH_CHANGES -f $(KERNEL_SOURCES)
 	$(LINUX_SRC)/scripts/checkpatch.pl --no-tree --terse \
-		--ignore FILE_PATH_CHANGES,NEW_TYPEDEFS -f $(USER_SOURCES)
+		--ignore FILE_PATH_CHANGES,NEW_TYPEDEFS,PREFER_DEFINED_ATTRIBUTE_MACRO \
+		-f $(USER_SOURCES)
 
 sparse:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CHECK="sparse -Wsparse-error" modules

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-syncd: committing the external cache to the kernel at takeover.
+ * Every connection is created through ctnetlink with its NAT binding, TCP
+ * state and window scaling, the flag in its mark and the time it had left
+ * when its last update arrived, less the time since (measured on this
+ * machine's monotonic clock, never compared with the peer's).  Requests go
+ * in batches of many messages a send, each acknowledged; a connection
+ * this kernel already has (a node that kept its table) is updated.  The commit
+ * returns when conntrack has answered them all, and then nf_ckpt adopts
+ * the connections so that they stay protected on this node.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "util.h"
+
+#define BATCH_BYTES	(128 * 1024)
+#define MSG_ROOM	1024	/* the most one create request takes */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void set_tuple(struct nf_conntrack *ct, const struct sync_tuple *t,
+		      bool v6, bool reply)
+{
+	if (v6) {
+		nfct_set_attr(ct, reply ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC,
+			      t->src);
+		nfct_set_attr(ct, reply ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST,
+			      t->dst);
+	} else {
+		uint32_t src, dst;
+
+		memcpy(&src, t->src, 4);
+		memcpy(&dst, t->dst, 4);
+		nfct_set_attr_u32(ct, reply ? ATTR_REPL_IPV4_SRC :
+				  ATTR_ORIG_IPV4_SRC, src);
+		nfct_set_attr_u32(ct, reply ? ATTR_REPL_IPV4_DST :
+				  ATTR_ORIG_IPV4_DST, dst);
+	}
+	nfct_set_attr_u16(ct, reply ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC,
+			  t->sport);
+	nfct_set_attr_u16(ct, reply ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST,
+			  t->dport);
+}
+
+/*
+ * The NAT binding: a source NAT maps the original source to the reply's
+ * destination, a destination NAT the original destination to the reply's
+ * source.  conntrack computes the reply tuple again from these.
+ */
+static void set_nat(struct nf_conntrack *ct, const struct sync_entry *e,
+		    bool v6)
+{
+	uint32_t a;
+
+	if (e->status & IPS_SRC_NAT) {
+		if (v6) {
+			nfct_set_attr(ct, ATTR_SNAT_IPV6, e->reply.dst);
+		} else {
+			memcpy(&a, e->reply.dst, 4);
+			nfct_set_attr_u32(ct, ATTR_SNAT_IPV4, a);
+		}
+		nfct_set_attr_u16(ct, ATTR_SNAT_PORT, e->reply.dport);
+	}
+	if (e->status & IPS_DST_NAT) {
+		if (v6) {
+			nfct_set_attr(ct, ATTR_DNAT_IPV6, e->reply.src);
+		} else {
+			memcpy(&a, e->reply.src, 4);
+			nfct_set_attr_u32(ct, ATTR_DNAT_IPV4, a);
+		}
+		nfct_set_attr_u16(ct, ATTR_DNAT_PORT, e->reply.sport);
+	}
+}
+
+static void set_tcp(struct nf_conntrack *ct, const struct sync_entry *e)
+{
+	nfct_set_attr_u8(ct, ATTR_TCP_STATE, e->tcp_state);
+	nfct_set_attr_u8(ct, ATTR_TCP_WSCALE_ORIG, e->tcp_wscale[0]);
+	nfct_set_attr_u8(ct, ATTR_TCP_WSCALE_REPL, e->tcp_wscale[1]);
+	nfct_set_attr_u8(ct, ATTR_TCP_FLAGS_ORIG, e->tcp_flags[0]);
+	nfct_set_attr_u8(ct, ATTR_TCP_MASK_ORIG, e->tcp_flags[0]);
+	nfct_set_attr_u8(ct, ATTR_TCP_FLAGS_REPL, e->tcp_flags[1]);
+	nfct_set_attr_u8(ct, ATTR_TCP_MASK_REPL, e->tcp_flags[1]);
+}
+
+static int build_create(struct nlmsghdr *nlh, const struct sync_entry *e,
+			uint32_t timeout, uint32_t seq)
+{
+	bool v6 = e->family == AF_INET6;
+	struct nf_conntrack *ct;
+	struct nfgenmsg *nfg;
+
+	ct = nfct_new();
+	if (!ct)
+		return -ENOMEM;
+	nlh->nlmsg_type = NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = e->family;
+	nfg->version = NFNETLINK_V0;
+
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, e->family);
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, e->proto);
+	nfct_set_attr_u8(ct, ATTR_REPL_L3PROTO, e->family);
+	nfct_set_attr_u8(ct, ATTR_REPL_L4PROTO, e->proto);
+	set_tuple(ct, &e->orig, v6, false);
+	set_tuple(ct, &e->reply, v6, true);
+	if (e->zone)
+		nfct_set_attr_u16(ct, ATTR_ZONE, e->zone);
+	nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout);
+	nfct_set_attr_u32(ct, ATTR_MARK, e->mark);
+	nfct_set_attr_u32(ct, ATTR_STATUS,
+			  e->status & (IPS_ASSURED | IPS_SEEN_REPLY));
+	set_nat(ct, e, v6);
+	if (e->has_tcp)
+		set_tcp(ct, e);
+
+	nfct_nlmsg_build(nlh, ct);
+	nfct_destroy(ct);
+	return 0;
+}
+
+/* The requests of one batch, by sequence number from the first. */
+struct batch {
+	char buf[BATCH_BYTES];
+	struct cache_entry *entry[BATCH_BYTES / 64];
+	size_t used;
+	unsigned int count;
+	uint32_t first_seq;
+};
+
+/* An answer: on a refusal the entry is marked not to be adopted. */
+static void on_answer(struct batch *b, const struct nlmsgerr *err,
+		      struct commit_result *r)
+{
+	uint32_t i = err->msg.nlmsg_seq - b->first_seq;
+
+	if (!err->error)
+		return;
+	r->failed++;
+	if (i < b->count)
+		b->entry[i]->acked = false;
+	log_warning("commit reason=\"%s\"", strerror(-err->error));
+}
+
+/* Send the batch and read one answer per request in it. */
+static int flush(struct kernel *k, struct batch *b, struct commit_result *r)
+{
+	unsigned int portid = mnl_socket_get_portid(k->ct);
+	static char rx[64 * 1024];
+	unsigned int pending = b->count;
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+	int len;
+
+	if (!b->count)
+		return 0;
+	if (mnl_socket_sendto(k->ct, b->buf, b->used) < 0)
+		return -errno;
+	while (pending) {
+		n = mnl_socket_recvfrom(k->ct, rx, sizeof(rx));
+		if (n < 0)
+			return -errno;
+		len = (int)n;
+		for (nlh = (void *)rx; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_pid != portid)
+				continue;
+			pending--;
+			on_answer(b, mnl_nlmsg_get_payload(nlh), r);
+		}
+	}
+	b->used = 0;
+	b->count = 0;
+	return 0;
+}
+
+/*
+ * Create every connection of C that has time left.  The acked field of an
+ * entry says, after this, whether conntrack took it (and nf_ckpt should
+ * adopt it).
+ */
+static int create_all(struct kernel *k, struct cache *c, uint64_t now,
+		      struct commit_result *r)
+{
+	static struct batch b;
+	struct cache_entry *ce;
+	struct nlmsghdr *nlh;
+	struct cache_iter it;
+	uint32_t left;
+	int err;
+
+	b.used = 0;
+	b.count = 0;
+	cache_for_each(c, it, ce) {
+		ce->acked = false;
+		left = cache_timeout_left(ce, now);
+		if (!left) {
+			r->expired++;
+			continue;
+		}
+		if (b.used + MSG_ROOM > sizeof(b.buf) ||
+		    b.count == ARRAY_SIZE(b.entry)) {
+			err = flush(k, &b, r);
+			if (err)
+				return err;
+		}
+		if (!b.count)
+			b.first_seq = k->seq + 1;
+		nlh = mnl_nlmsg_put_header(b.buf + b.used);
+		err = build_create(nlh, &ce->e, left, ++k->seq);
+		if (err)
+			return err;
+		b.used += nlh->nlmsg_len;
+		b.entry[b.count++] = ce;
+		ce->acked = true;
+	}
+	err = flush(k, &b, r);
+	r->created = c->count - r->expired - r->failed;
+	return err;
+}
+
+int kernel_commit(struct kernel *k, struct cache *c, uint64_t now,
+		  struct commit_result *r)
+{
+	uint64_t start = now_ms();
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = create_all(k, c, now, r);
+	if (!err)
+		err = ckpt_adopt(k, c, r);
+	r->ms = now_ms() - start;
+	return err;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-syncd: the control socket.  A client connects, writes one command
+ * line and reads the answer until the daemon closes the connection:
+ *
+ *   status       key=value lines
+ *   status-json  one JSON object
+ *   commit       commit the external cache; answers when it is done
+ *   resync       ask the peer for its whole state again
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "syncd.h"
+#include "util.h"
+
+int control_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("control path=%s reason=\"path too long\"", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 8)) {
+		log_err("control path=%s reason=\"%s\"", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static const char *peer_state(const struct syncd *d)
+{
+	return d->link.peer_up ? "up" : "down";
+}
+
+struct counter {
+	const char *name;
+	unsigned long long value;
+};
+
+static void put_counters(FILE *f, const struct counter *c, size_t n,
+			 bool json)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (json)
+			fprintf(f, ",\"%s\":%llu", c[i].name, c[i].value);
+		else
+			fprintf(f, "%s=%llu\n", c[i].name, c[i].value);
+	}
+}
+
+static void put_status(const struct syncd *d, FILE *f, bool json)
+{
+	const struct link_stats *s = &d->link.stats;
+	const struct commit_result *r = &d->last_commit;
+	uint64_t now = syncd_now_ms();
+	const struct counter link[] = {
+		{ "queued", link_queued(&d->link) },
+		{ "lag_ms", link_oldest_unacked_ms(&d->link, now) },
+		{ "internal", d->internal.count },
+		{ "external", d->external.count },
+		{ "sent", s->sent },
+		{ "retransmitted", s->retransmitted },
+		{ "received", s->received },
+		{ "duplicates", s->duplicates },
+		{ "out_of_order", s->out_of_order },
+		{ "malformed", s->malformed },
+		{ "foreign", s->foreign },
+		{ "sessions", s->sessions },
+		{ "peer_sessions", s->peer_sessions },
+		{ "overflows", s->overflows },
+		{ "event_overruns", d->event_overruns },
+		{ "report_errors", d->kernel.report_errors },
+		{ "resyncs_requested", d->resyncs_requested },
+		{ "commits", d->commits },
+		{ "commit_created", r->created },
+		{ "commit_failed", r->failed },
+		{ "commit_expired", r->expired },
+		{ "commit_adopted", r->adopted },
+		{ "commit_adopt_failed", r->adopt_failed },
+		{ "commit_ms", r->ms },
+	};
+
+	if (json)
+		fprintf(f, "{\"peer\":\"%s\",\"session\":\"%08x\",\"peer_session\":\"%08x\"",
+			peer_state(d), d->link.session, d->link.peer_session);
+	else
+		fprintf(f, "peer=%s\nsession=%08x\npeer_session=%08x\n",
+			peer_state(d), d->link.session, d->link.peer_session);
+	put_counters(f, link, ARRAY_SIZE(link), json);
+	if (json)
+		fprintf(f, ",\"commit_error\":%d}\n", d->last_commit_err);
+	else
+		fprintf(f, "commit_error=%d\n", d->last_commit_err);
+}
+
+static void run_command(struct syncd *d, const char *cmd, FILE *f)
+{
+	if (!strcmp(cmd, "status")) {
+		put_status(d, f, false);
+	} else if (!strcmp(cmd, "status-json")) {
+		put_status(d, f, true);
+	} else if (!strcmp(cmd, "commit")) {
+		syncd_commit(d);
+		fprintf(f, "committed created=%llu failed=%llu expired=%llu adopted=%llu adopt_failed=%llu ms=%llu error=%d\n",
+			(unsigned long long)d->last_commit.created,
+			(unsigned long long)d->last_commit.failed,
+			(unsigned long long)d->last_commit.expired,
+			(unsigned long long)d->last_commit.adopted,
+			(unsigned long long)d->last_commit.adopt_failed,
+			(unsigned long long)d->last_commit.ms,
+			d->last_commit_err);
+	} else if (!strcmp(cmd, "resync")) {
+		d->link.want_resync = true;
+		fprintf(f, "resync requested\n");
+	} else {
+		fprintf(f, "error unknown command \"%s\"\n", cmd);
+	}
+}
+
+/* One client, one command; a client that does not write in time is cut. */
+void control_serve(struct syncd *d, int lfd)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	char cmd[64];
+	ssize_t n;
+	FILE *f;
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = recv(fd, cmd, sizeof(cmd) - 1, 0);
+		if (n <= 0) {
+			close(fd);
+			continue;
+		}
+		cmd[n] = '\0';
+		cmd[strcspn(cmd, "\r\n")] = '\0';
+		f = fdopen(fd, "w");
+		if (!f) {
+			close(fd);
+			continue;
+		}
+		run_command(d, cmd, f);
+		fclose(f);
+	}
+}
+
+/* The client side: send CMD, copy the answer to stdout. */
+int control_request(const char *path, const char *cmd)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "ckpt-syncd: control path too long: %s\n", path);
+		return 1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		fprintf(stderr, "ckpt-syncd: cannot reach the daemon at %s: %s\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	/*
+	 * One write: the daemon reads the whole line, so it closes with
+	 * nothing unread and the answer is not cut by a reset.
+	 */
+	snprintf(buf, sizeof(buf), "%s\n", cmd);
+	if (write(fd, buf, strlen(buf)) < 0) {
+		fprintf(stderr, "ckpt-syncd: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	close(fd);
+	if (n < 0)
+		return 1;
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ckpt-syncd's side of the kernel: conntrack over ctnetlink (events of
+ * flagged connections, dumps, the commit) and nf_ckpt over generic netlink
+ * (the flag bit, sync state reports, adoption, clear notifications).
+ */
+#ifndef CKPT_SYNCD_KERNEL_H
+#define CKPT_SYNCD_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <libmnl/libmnl.h>
+
+#include "cache.h"
+#include "wire.h"
+
+struct kernel {
+	struct mnl_socket *events;	/* ctnetlink events, flagged only */
+	struct mnl_socket *ct;		/* ctnetlink requests */
+	struct mnl_socket *genl;	/* nf_ckpt requests */
+	struct mnl_socket *ntf;		/* nf_ckpt's sync group */
+	uint16_t family;		/* nf_ckpt's generic netlink id */
+	uint32_t mark_bit;		/* the flag, as a mask of ct->mark */
+	uint32_t seq;
+	uint64_t report_errors;		/* sync state reports refused */
+};
+
+struct commit_result {
+	uint64_t created;
+	uint64_t failed;	/* refused by conntrack */
+	uint64_t expired;	/* timed out in the cache, not committed */
+	uint64_t adopted;	/* flagged in nf_ckpt */
+	uint64_t adopt_failed;
+	uint64_t ms;
+};
+
+typedef void (*kernel_entry_fn)(void *arg, const struct sync_entry *e,
+				bool gone);
+
+int kernel_open(struct kernel *k, unsigned int rcvbuf);
+void kernel_close(struct kernel *k);
+
+/* Read pending events (or notifications); -ENOBUFS when some were lost. */
+int kernel_read_events(struct kernel *k, kernel_entry_fn fn, void *arg);
+int kernel_read_notifications(struct kernel *k, kernel_entry_fn fn, void *arg);
+void kernel_drain_reports(struct kernel *k);
+
+int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn, void *arg);
+
+/* Report the sync state of up to N entries, without waiting. */
+void kernel_report_sync(struct kernel *k, const struct sync_entry **v,
+			unsigned int n, uint8_t state);
+
+int kernel_commit(struct kernel *k, struct cache *c, uint64_t now_ms,
+		  struct commit_result *r);
+
+/* Between the files of this layer: nf_ckpt's side (ckpt.c). */
+int ckpt_open(struct kernel *k);
+int ckpt_adopt(struct kernel *k, struct cache *c, struct commit_result *r);
+
+#endif /* CKPT_SYNCD_KERNEL_H */

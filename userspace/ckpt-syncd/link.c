@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-syncd: the reliable sync link (see link.h).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "link.h"
+#include "log.h"
+
+#define RETRANSMIT_BURST	64	/* messages sent again a tick, at most */
+
+int link_init(struct link *l, int fd, const struct sockaddr_storage *peer,
+	      socklen_t peer_len, uint32_t queue, const struct link_ops *ops,
+	      void *arg)
+{
+	uint32_t cap = 64;
+
+	memset(l, 0, sizeof(*l));
+	while (cap < queue)
+		cap <<= 1;
+	l->ring = calloc(cap, sizeof(*l->ring));
+	if (!l->ring)
+		return -1;
+	l->ring_mask = cap - 1;
+	l->fd = fd;
+	l->peer = *peer;
+	l->peer_len = peer_len;
+	l->ops = ops;
+	l->arg = arg;
+	l->window = 256;
+	l->rto_ms = 50;
+	l->keepalive_ms = 250;
+	l->dead_ms = 3000;
+	l->want_resync = true;
+	return 0;
+}
+
+static struct out_msg *slot(const struct link *l, uint32_t seq)
+{
+	return l->ring[seq & l->ring_mask];
+}
+
+void link_destroy(struct link *l)
+{
+	uint32_t i;
+
+	for (i = 0; i <= l->ring_mask; i++)
+		free(l->ring[i]);
+	free(l->ring);
+	l->ring = NULL;
+}
+
+void link_new_session(struct link *l, uint64_t now)
+{
+	uint32_t s;
+
+	do {
+		if (getrandom(&s, sizeof(s), 0) != sizeof(s))
+			s = (uint32_t)rand();
+	} while (!s || s == l->session);
+
+	l->session = s;
+	l->next_seq = 1;
+	l->acked = 0;
+	l->sent_upto = 0;
+	l->open = false;
+	l->overflowed = false;
+	l->session_ms = now;
+	l->stats.sessions++;
+	log_info("session id=%08x reason=\"a new session, with this node's whole state\"",
+		 s);
+}
+
+uint32_t link_queued(const struct link *l)
+{
+	return l->next_seq - 1 - l->acked;
+}
+
+static void send_msg(struct link *l, const uint8_t *buf, size_t len)
+{
+	if (sendto(l->fd, buf, len, 0, (const struct sockaddr *)&l->peer,
+		   l->peer_len) < 0 && errno != ECONNREFUSED)
+		log_debug("link reason=\"send: %s\"", strerror(errno));
+}
+
+static void send_control(struct link *l, uint8_t type, uint64_t now)
+{
+	struct sync_hdr h = {
+		.type = type,
+		.session = l->session,
+		.ack_session = l->peer_session,
+		.ack = l->expect ? l->expect - 1 : 0,
+	};
+	uint8_t buf[SYNC_HDR_LEN];
+	struct sync_writer w;
+
+	if (type == SYNC_MSG_HELLO && l->want_resync)
+		h.flags = SYNC_F_RESYNC;
+	sync_msg_start(&w, buf, &h);
+	send_msg(l, buf, sync_msg_finish(&w));
+	l->ack_due = false;
+	if (type == SYNC_MSG_HELLO)
+		l->last_hello_ms = now;
+}
+
+/* The open message, opened if need be; NULL when the queue is full. */
+static struct sync_writer *writer(struct link *l)
+{
+	struct sync_hdr h = { .type = SYNC_MSG_DATA };
+	struct out_msg *m;
+
+	if (l->open)
+		return &l->w;
+	if (link_queued(l) > l->ring_mask) {
+		l->overflowed = true;
+		l->stats.overflows++;
+		return NULL;
+	}
+	m = slot(l, l->next_seq);
+	if (!m) {
+		m = malloc(sizeof(*m));
+		if (!m)
+			return NULL;
+		l->ring[l->next_seq & l->ring_mask] = m;
+	}
+	h.session = l->session;
+	h.seq = l->next_seq;
+	sync_msg_start(&l->w, m->buf, &h);
+	m->sent_ms = 0;
+	l->open = true;
+	return &l->w;
+}
+
+/* Close the open message: it is queued and numbered. */
+static void close_msg(struct link *l)
+{
+	struct out_msg *m;
+
+	if (!l->open)
+		return;
+	m = slot(l, l->next_seq);
+	m->len = (uint16_t)sync_msg_finish(&l->w);
+	l->next_seq++;
+	l->open = false;
+}
+
+uint32_t link_put_ct(struct link *l, uint16_t type, const struct sync_entry *e,
+		     uint64_t now)
+{
+	struct sync_writer *w = writer(l);
+
+	if (w && sync_put_ct(w, type, e)) {
+		close_msg(l);
+		link_flush(l, now);
+		w = writer(l);
+		if (w && sync_put_ct(w, type, e))
+			w = NULL;
+	}
+	return w ? l->next_seq : 0;
+}
+
+uint32_t link_put_marker(struct link *l, uint16_t type, uint64_t now)
+{
+	struct sync_writer *w = writer(l);
+
+	if (w && sync_put_marker(w, type)) {
+		close_msg(l);
+		link_flush(l, now);
+		w = writer(l);
+		if (w && sync_put_marker(w, type))
+			w = NULL;
+	}
+	return w ? l->next_seq : 0;
+}
+
+void link_flush(struct link *l, uint64_t now)
+{
+	struct out_msg *m;
+
+	close_msg(l);
+	while (l->sent_upto + 1 < l->next_seq &&
+	       l->sent_upto - l->acked < l->window) {
+		m = slot(l, ++l->sent_upto);
+		send_msg(l, m->buf, m->len);
+		m->sent_ms = now;
+		l->stats.sent++;
+	}
+}
+
+uint64_t link_oldest_unacked_ms(const struct link *l, uint64_t now)
+{
+	const struct out_msg *m;
+
+	if (l->acked >= l->sent_upto)
+		return 0;
+	m = slot(l, l->acked + 1);
+	return m->sent_ms ? now - m->sent_ms : 0;
+}
+
+static void on_ack(struct link *l, const struct sync_hdr *h)
+{
+	if (h->ack_session != l->session || h->ack <= l->acked ||
+	    h->ack > l->sent_upto)
+		return;
+	l->acked = h->ack;
+	l->ops->acked(l->arg, h->ack);
+}
+
+/*
+ * The peer asks for a new session until it has seen the first message of
+ * one; a session younger than a second is taken as the answer already.
+ */
+static void on_hello(struct link *l, const struct sync_hdr *h, uint64_t now)
+{
+	if ((h->flags & SYNC_F_RESYNC) && now - l->session_ms > 1000) {
+		log_info("peer reason=\"asks for this node's whole state\"");
+		l->ops->resync_requested(l->arg);
+	}
+}
+
+static void on_data(struct link *l, const uint8_t *buf, size_t len,
+		    const struct sync_hdr *h)
+{
+	const char *why;
+
+	/* Checked whole before anything, the session included, changes. */
+	if (sync_parse_records(buf, len, NULL, NULL, &why)) {
+		l->stats.malformed++;
+		log_warning("link seq=%u reason=\"malformed message: %s\"",
+			    h->seq, why);
+		return;
+	}
+	if (h->session != l->peer_session) {
+		if (h->seq != 1)
+			return;	/* the session's first message will come */
+		l->peer_session = h->session;
+		l->expect = 1;
+		l->want_resync = false;
+		l->stats.peer_sessions++;
+		log_info("peer session=%08x reason=\"the peer sends its whole state\"",
+			 h->session);
+	}
+	l->ack_due = true;
+	if (h->seq < l->expect) {
+		l->stats.duplicates++;
+		return;
+	}
+	if (h->seq > l->expect) {
+		l->stats.out_of_order++;
+		return;
+	}
+	sync_parse_records(buf, len, l->ops->record, l->arg, &why);
+	l->expect++;
+}
+
+static void on_datagram(struct link *l, const uint8_t *buf, size_t len,
+			uint64_t now)
+{
+	struct sync_hdr h;
+	const char *why;
+
+	if (sync_parse_hdr(buf, len, &h, &why)) {
+		l->stats.malformed++;
+		log_warning("link reason=\"malformed message: %s\"", why);
+		return;
+	}
+	l->stats.received++;
+	l->last_heard_ms = now;
+	if (!l->peer_up) {
+		l->peer_up = true;
+		l->ops->peer_state(l->arg, true);
+	}
+
+	on_ack(l, &h);
+	if (h.type == SYNC_MSG_HELLO)
+		on_hello(l, &h, now);
+	else if (h.type == SYNC_MSG_DATA)
+		on_data(l, buf, len, &h);
+}
+
+/* Only the peer's address may speak on the link. */
+static bool from_peer(const struct link *l, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *a6 = (const void *)ss, *p6 = (const void *)&l->peer;
+	const struct sockaddr_in *a4 = (const void *)ss, *p4 = (const void *)&l->peer;
+
+	if (ss->ss_family != l->peer.ss_family)
+		return false;
+	if (ss->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == p4->sin_addr.s_addr;
+	return !memcmp(&a6->sin6_addr, &p6->sin6_addr, sizeof(a6->sin6_addr));
+}
+
+void link_receive(struct link *l, uint64_t now)
+{
+	uint8_t buf[SYNC_MTU + 1];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	ssize_t n;
+
+	while ((n = recvfrom(l->fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&ss, &sl)) >= 0) {
+		if (from_peer(l, &ss))
+			on_datagram(l, buf, (size_t)n, now);
+		else
+			l->stats.foreign++;
+		sl = sizeof(ss);
+	}
+	if (l->ack_due)
+		send_control(l, SYNC_MSG_ACK, now);
+	link_flush(l, now);
+}
+
+/* Go back to the oldest unacknowledged message and send again from it. */
+static void retransmit(struct link *l, uint64_t now)
+{
+	struct out_msg *m;
+	uint32_t seq, n = 0;
+
+	if (l->acked >= l->sent_upto)
+		return;
+	m = slot(l, l->acked + 1);
+	if (now - m->sent_ms < l->rto_ms)
+		return;
+	for (seq = l->acked + 1; seq <= l->sent_upto && n < RETRANSMIT_BURST;
+	     seq++, n++) {
+		m = slot(l, seq);
+		send_msg(l, m->buf, m->len);
+		m->sent_ms = now;
+		l->stats.retransmitted++;
+	}
+}
+
+void link_tick(struct link *l, uint64_t now)
+{
+	if (l->peer_up && now - l->last_heard_ms > l->dead_ms) {
+		l->peer_up = false;
+		l->ops->peer_state(l->arg, false);
+	}
+	retransmit(l, now);
+	link_flush(l, now);
+	if (now - l->last_hello_ms >= l->keepalive_ms || l->ack_due)
+		send_control(l, l->ack_due ? SYNC_MSG_ACK : SYNC_MSG_HELLO,
+			     now);
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-syncd: what moves between the kernel, the caches and the link.
+ *
+ *   flagged connection event -> internal cache -> record on the link
+ *   ack from the peer        -> nf_ckpt told the peer holds the entry
+ *   record from the peer     -> external cache
+ *   takeover (commit)        -> external cache into conntrack, adopted
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/nf_ckpt.h>
+
+#include "log.h"
+#include "syncd.h"
+
+#define REPORTS_A_CALL	256
+
+static void queue_report(struct syncd *d, uint32_t seq,
+			 const struct sync_entry *e)
+{
+	struct report *r;
+
+	if (d->n_reports == d->cap_reports) {
+		uint32_t cap = d->cap_reports ? d->cap_reports * 2 : 1024;
+
+		r = malloc(cap * sizeof(*r));
+		if (!r)
+			return;	/* the entry is reported after the next resync */
+		/* Unroll the ring into the new array. */
+		for (uint32_t i = 0; i < d->n_reports; i++)
+			r[i] = d->reports[(d->first_report + i) % d->cap_reports];
+		free(d->reports);
+		d->reports = r;
+		d->cap_reports = cap;
+		d->first_report = 0;
+	}
+	r = &d->reports[(d->first_report + d->n_reports) % d->cap_reports];
+	r->seq = seq;
+	r->key = *e;
+	d->n_reports++;
+}
+
+void syncd_on_event(void *arg, const struct sync_entry *e, bool gone)
+{
+	struct syncd *d = arg;
+	uint64_t now = syncd_now_ms();
+	struct sync_entry merged;
+	struct cache_entry *ce;
+	uint32_t seq;
+
+	if (gone) {
+		/* Said even when not cached: a resync may be under way. */
+		cache_delete(&d->internal, e);
+		link_put_ct(&d->link, SYNC_REC_CT_DELETE, e, now);
+		return;
+	}
+	/* An event without the TCP state (a mark change) keeps the last. */
+	ce = cache_find(&d->internal, e);
+	if (ce && !e->has_tcp && ce->e.has_tcp) {
+		merged = *e;
+		merged.has_tcp = true;
+		merged.tcp_state = ce->e.tcp_state;
+		memcpy(merged.tcp_wscale, ce->e.tcp_wscale, 2);
+		memcpy(merged.tcp_flags, ce->e.tcp_flags, 2);
+		e = &merged;
+	}
+	seq = link_put_ct(&d->link, SYNC_REC_CT_UPDATE, e, now);
+	if (!seq)
+		return;	/* overflow: a resync follows */
+	ce = cache_update(&d->internal, e, now);
+	if (!ce)
+		return;
+	ce->seq = seq;
+	ce->acked = false;
+	if (!ce->reported)
+		queue_report(d, seq, e);
+}
+
+/* The peer has every message up to UPTO: tell nf_ckpt of the entries. */
+static void on_acked(void *arg, uint32_t upto)
+{
+	const struct sync_entry *batch[REPORTS_A_CALL];
+	struct syncd *d = arg;
+	struct cache_entry *ce;
+	unsigned int n = 0;
+	struct report *r;
+
+	while (d->n_reports) {
+		r = &d->reports[d->first_report];
+		if (r->seq > upto)
+			break;
+		ce = cache_find(&d->internal, &r->key);
+		if (ce && !ce->reported && ce->seq <= upto) {
+			ce->reported = true;
+			ce->acked = true;
+			batch[n++] = &ce->e;
+		}
+		d->first_report = (d->first_report + 1) % d->cap_reports;
+		d->n_reports--;
+		if (n == REPORTS_A_CALL) {
+			kernel_report_sync(&d->kernel, batch, n, NF_CKPT_SYNC_DONE);
+			n = 0;
+		}
+	}
+	if (n)
+		kernel_report_sync(&d->kernel, batch, n, NF_CKPT_SYNC_DONE);
+}
+
+static void on_record(void *arg, uint16_t type, const struct sync_entry *e)
+{
+	struct syncd *d = arg;
+	struct cache_entry *ce;
+	size_t n;
+
+	switch (type) {
+	case SYNC_REC_CT_UPDATE:
+		ce = cache_update(&d->external, e, syncd_now_ms());
+		if (ce)
+			ce->gen = d->ext_gen;
+		break;
+	case SYNC_REC_CT_DELETE:
+		cache_delete(&d->external, e);
+		break;
+	case SYNC_REC_RESYNC_BEGIN:
+		d->ext_gen++;
+		break;
+	case SYNC_REC_RESYNC_END:
+		n = cache_purge(&d->external, d->ext_gen);
+		d->purged += n;
+		log_info("resync-received entries=%zu dropped=%zu",
+			 d->external.count, n);
+		break;
+	}
+}
+
+static void on_resync_requested(void *arg)
+{
+	struct syncd *d = arg;
+
+	d->resyncs_requested++;
+	d->resync_due = true;
+	d->resync_reason = "the peer asked for it";
+}
+
+static void on_peer_state(void *arg, bool up)
+{
+	struct syncd *d = arg;
+
+	if (up)
+		log_info("peer state=up");
+	else
+		log_warning("peer state=down queued=%u", link_queued(&d->link));
+}
+
+const struct link_ops syncd_link_ops = {
+	.record = on_record,
+	.acked = on_acked,
+	.resync_requested = on_resync_requested,
+	.peer_state = on_peer_state,
+};
+
+/*
+ * A new session with this node's whole state: the flagged connections
+ * as the kernel has them now, between RESYNC_BEGIN and RESYNC_END.  Every
+ * entry is reported to nf_ckpt again once the peer acknowledges it; those
+ * reported before are told pending first, since the peer that asked may
+ * have lost them.
+ */
+void syncd_resync(struct syncd *d, uint64_t now)
+{
+	const struct sync_entry *batch[REPORTS_A_CALL];
+	struct cache_entry *ce;
+	struct cache_iter it;
+	unsigned int n = 0;
+	int err;
+
+	log_info("resync reason=\"%s\" entries=%zu", d->resync_reason,
+		 d->internal.count);
+	cache_for_each(&d->internal, it, ce) {
+		if (!ce->reported)
+			continue;
+		batch[n++] = &ce->e;
+		if (n == REPORTS_A_CALL) {
+			kernel_report_sync(&d->kernel, batch, n,
+					   NF_CKPT_SYNC_PENDING);
+			n = 0;
+		}
+	}
+	if (n)
+		kernel_report_sync(&d->kernel, batch, n, NF_CKPT_SYNC_PENDING);
+
+	cache_clear(&d->internal);
+	d->n_reports = 0;
+	d->first_report = 0;
+	d->resync_due = false;
+	link_new_session(&d->link, now);
+	link_put_marker(&d->link, SYNC_REC_RESYNC_BEGIN, now);
+	err = kernel_dump_flagged(&d->kernel, syncd_on_event, d);
+	if (err)
+		log_err("resync reason=\"conntrack dump failed: %s\"",
+			strerror(-err));
+	link_put_marker(&d->link, SYNC_REC_RESYNC_END, now);
+	link_flush(&d->link, now);
+	if (d->link.overflowed) {
+		log_err("resync reason=\"more flagged connections than the queue holds; raise queue\"");
+		d->link.overflowed = false;
+	}
+}
+
+/*
+ * Takeover: the peer's connections into this kernel, then flagged here.
+ * Committed entries leave the external cache: from now on they are this
+ * node's, and come back through its own events.
+ */
+void syncd_commit(struct syncd *d)
+{
+	struct commit_result *r = &d->last_commit;
+
+	d->last_commit_err = kernel_commit(&d->kernel, &d->external,
+					   syncd_now_ms(), r);
+	d->commits++;
+	d->committed = true;
+	if (d->last_commit_err)
+		log_err("commit reason=\"%s\"", strerror(-d->last_commit_err));
+	log_info("commit entries=%zu created=%llu failed=%llu expired=%llu adopted=%llu adopt_failed=%llu ms=%llu",
+		 d->external.count, (unsigned long long)r->created,
+		 (unsigned long long)r->failed, (unsigned long long)r->expired,
+		 (unsigned long long)r->adopted,
+		 (unsigned long long)r->adopt_failed,
+		 (unsigned long long)r->ms);
+	if (!d->last_commit_err)
+		cache_clear(&d->external);
+}
