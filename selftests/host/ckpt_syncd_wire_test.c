@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of ckpt-syncd's wire format and caches: records survive the
+ * trip byte for byte; every malformed message is refused whole, with its
+ * reason; the cache finds every entry across its growth, deletes, purges
+ * by resync generation, and counts remaining lifetimes on the receiver's
+ * clock.
+ */
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cache.h"
+#include "ktap.h"
+#include "wire.h"
+
+#define PLAN 27
+
+static struct sync_entry tcp_entry(uint16_t sport)
+{
+	struct sync_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.family = AF_INET;
+	e.proto = 6;
+	e.zone = 3;
+	inet_pton(AF_INET, "192.0.2.2", e.orig.src);
+	inet_pton(AF_INET, "198.51.100.2", e.orig.dst);
+	e.orig.sport = htons(sport);
+	e.orig.dport = htons(8080);
+	inet_pton(AF_INET, "198.51.100.2", e.reply.src);
+	inet_pton(AF_INET, "198.51.100.1", e.reply.dst);
+	e.reply.sport = htons(8080);
+	e.reply.dport = htons(61000);
+	e.status = 0x1be;
+	e.mark = 0x80000001;
+	e.timeout = 431999;
+	e.owner = 7;
+	e.has_tcp = true;
+	e.tcp_state = 3;
+	e.tcp_wscale[0] = 7;
+	e.tcp_wscale[1] = 9;
+	e.tcp_flags[0] = 0x23;
+	e.tcp_flags[1] = 0x03;
+	return e;
+}
+
+struct got {
+	unsigned int n;
+	uint16_t type[8];
+	struct sync_entry e[8];
+};
+
+static void collect(void *arg, uint16_t type, const struct sync_entry *e)
+{
+	struct got *g = arg;
+
+	if (g->n < 8) {
+		g->type[g->n] = type;
+		g->e[g->n] = *e;
+	}
+	g->n++;
+}
+
+static size_t build_data(uint8_t *buf, uint32_t seq)
+{
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .session = 0xabcdef01,
+			      .seq = seq, .ack_session = 0x11, .ack = 5 };
+	struct sync_entry e = tcp_entry(40000), v6 = tcp_entry(40001);
+	struct sync_writer w;
+
+	v6.family = AF_INET6;
+	v6.has_tcp = false;
+	inet_pton(AF_INET6, "2001:db8::2", v6.orig.src);
+	inet_pton(AF_INET6, "2001:db8:1::2", v6.orig.dst);
+	inet_pton(AF_INET6, "2001:db8:1::2", v6.reply.src);
+	inet_pton(AF_INET6, "2001:db8::2", v6.reply.dst);
+	sync_msg_start(&w, buf, &h);
+	sync_put_marker(&w, SYNC_REC_RESYNC_BEGIN);
+	sync_put_ct(&w, SYNC_REC_CT_UPDATE, &e);
+	sync_put_ct(&w, SYNC_REC_CT_UPDATE, &v6);
+	sync_put_ct(&w, SYNC_REC_CT_DELETE, &e);
+	sync_put_marker(&w, SYNC_REC_RESYNC_END);
+	return sync_msg_finish(&w);
+}
+
+static void test_round_trip(void)
+{
+	static const uint8_t v6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	struct sync_entry e = tcp_entry(40000), del;
+	uint8_t buf[SYNC_MTU];
+	struct got g = { 0 };
+	struct sync_hdr h;
+	const char *why = "";
+	size_t len = build_data(buf, 9);
+
+	ktap_check(!sync_parse_hdr(buf, len, &h, &why) && h.type == SYNC_MSG_DATA &&
+		   h.session == 0xabcdef01 && h.seq == 9 && h.ack_session == 0x11 &&
+		   h.ack == 5 && h.len == len,
+		   "header fields survive the trip");
+	ktap_check(!sync_parse_records(buf, len, collect, &g, &why) && g.n == 5,
+		   "five records parsed");
+	ktap_check(g.type[0] == SYNC_REC_RESYNC_BEGIN && g.type[4] == SYNC_REC_RESYNC_END,
+		   "markers in order");
+	ktap_check(g.type[1] == SYNC_REC_CT_UPDATE &&
+		   !memcmp(&g.e[1], &e, sizeof(e)),
+		   "an IPv4 TCP update is equal field for field");
+	ktap_check(g.e[2].family == AF_INET6 && !g.e[2].has_tcp &&
+		   !memcmp(g.e[2].orig.src, v6_src, 16),
+		   "an IPv6 update keeps its 16-octet addresses");
+	memset(&del, 0, sizeof(del));
+	del.family = e.family;
+	del.proto = e.proto;
+	del.zone = e.zone;
+	del.orig = e.orig;
+	ktap_check(g.type[3] == SYNC_REC_CT_DELETE &&
+		   !memcmp(&g.e[3], &del, sizeof(del)),
+		   "a delete carries the key only");
+}
+
+static void test_full_message(void)
+{
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .seq = 1 };
+	struct sync_entry e = tcp_entry(1);
+	uint8_t buf[SYNC_MTU];
+	struct sync_writer w;
+	unsigned int n = 0;
+
+	e.family = AF_INET6;
+	sync_msg_start(&w, buf, &h);
+	while (!sync_put_ct(&w, SYNC_REC_CT_UPDATE, &e))
+		n++;
+	ktap_check(n > 5 && sync_msg_finish(&w) <= SYNC_MTU,
+		   "records stop when the message is full, within the MTU");
+}
+
+/* Parse BUF; refused with a reason containing WANT? */
+static int refused(const uint8_t *buf, size_t len, const char *want)
+{
+	struct got g = { 0 };
+	const char *why = "";
+	struct sync_hdr h;
+
+	if (!sync_parse_hdr(buf, len, &h, &why) &&
+	    !sync_parse_records(buf, len, collect, &g, &why))
+		return 0;
+	if (g.n)
+		return 0;	/* something was applied */
+	if (!strstr(why, want))
+		printf("# reason \"%s\", wanted \"%s\"\n", why, want);
+	return strstr(why, want) != NULL;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void test_bad_headers(void)
+{
+	uint8_t buf[SYNC_MTU];
+	size_t len = build_data(buf, 1);
+	uint8_t bad[SYNC_MTU];
+
+	ktap_check(refused(buf, SYNC_HDR_LEN - 1, "shorter than the header"),
+		   "a message shorter than the header");
+	memcpy(bad, buf, len);
+	bad[0] = 2;
+	ktap_check(refused(bad, len, "unknown version"), "version 2");
+	memcpy(bad, buf, len);
+	bad[1] = SYNC_MSG_MAX + 1;
+	ktap_check(refused(bad, len, "unknown message type"),
+		   "message type one past the maximum");
+	bad[1] = 0;
+	ktap_check(refused(bad, len, "unknown message type"), "message type 0");
+	memcpy(bad, buf, len);
+	ktap_check(refused(bad, len - 4, "length field differs"),
+		   "a datagram shorter than its length field");
+	bad[3] = 1;
+	ktap_check(refused(bad, len, "reserved"), "a reserved octet set");
+	memcpy(bad, buf, len);
+	bad[1] = SYNC_MSG_ACK;
+	ktap_check(refused(bad, len, "records in a message"),
+		   "an ACK with records");
+	memcpy(bad, buf, len);
+	memset(bad + 12, 0, 4);
+	ktap_check(refused(bad, len, "sequence number 0"), "DATA with seq 0");
+}
+
+static void test_bad_records(void)
+{
+	uint8_t buf[SYNC_MTU], bad[SYNC_MTU];
+	size_t len = build_data(buf, 1);
+	size_t rec = SYNC_HDR_LEN + 4;	/* the first CT record */
+	size_t attr = rec + 4;		/* its first attribute (zone) */
+
+	memcpy(bad, buf, len);
+	put16(bad + rec, SYNC_REC_MAX + 1);
+	ktap_check(refused(bad, len, "unknown record type"),
+		   "record type one past the maximum, after a good record");
+	memcpy(bad, buf, len);
+	put16(bad + rec + 2, (uint16_t)(len - rec + 4));
+	ktap_check(refused(bad, len, "record length past"),
+		   "a record length past the message's end");
+	memcpy(bad, buf, len);
+	put16(bad + rec + 2, 6);
+	ktap_check(refused(bad, len, "record length"),
+		   "a record length not a multiple of 4");
+	memcpy(bad, buf, len);
+	put16(bad + attr, SYNC_CT_MAX + 1);
+	ktap_check(refused(bad, len, "unknown attribute"),
+		   "attribute type one past the maximum");
+	memcpy(bad, buf, len);
+	put16(bad + attr + 8, SYNC_CT_ZONE);	/* family's type: zone again */
+	ktap_check(refused(bad, len, "out of order or repeated"),
+		   "an attribute repeated, out of order");
+	memcpy(bad, buf, len);
+	put16(bad + attr + 2, 200);
+	ktap_check(refused(bad, len, "attribute length past"),
+		   "an attribute length past the record's end");
+	memcpy(bad, buf, len);
+	put16(bad + attr + 8 + 4, 7);	/* family attribute's value: 7 */
+	bad[attr + 8 + 4] = 7;
+	ktap_check(refused(bad, len, "family"), "an unknown address family");
+}
+
+static void test_cache(void)
+{
+	struct cache_entry *ce;
+	struct sync_entry e;
+	struct cache c;
+	unsigned int i, found = 0;
+
+	cache_init(&c);
+	for (i = 0; i < 20000; i++) {
+		e = tcp_entry((uint16_t)(i + 1));
+		cache_update(&c, &e, 1000)->gen = i % 2;
+	}
+	for (i = 0; i < 20000; i++) {
+		e = tcp_entry((uint16_t)(i + 1));
+		found += cache_find(&c, &e) != NULL;
+	}
+	ktap_check(c.count == 20000 && found == 20000,
+		   "20 000 entries all found after the table grew");
+	e = tcp_entry(5);
+	e.timeout = 10;
+	cache_update(&c, &e, 2000);
+	ktap_check(c.count == 20000, "an update of an entry adds none");
+	ce = cache_find(&c, &e);
+	ktap_check(ce && cache_timeout_left(ce, 2000) == 10 &&
+		   cache_timeout_left(ce, 5500) == 7 &&
+		   cache_timeout_left(ce, 12000) == 0,
+		   "time left counts down on the receiver's clock, to 0");
+	ktap_check(cache_delete(&c, &e) && !cache_find(&c, &e) &&
+		   !cache_delete(&c, &e) && c.count == 19999,
+		   "delete removes once");
+	ktap_check(cache_purge(&c, 1) == 9999 && c.count == 10000,
+		   "purge drops the entries of other generations");
+	cache_destroy(&c);
+}
+
+int main(void)
+{
+	ktap_plan(PLAN);
+	test_round_trip();
+	test_full_message();
+	test_bad_headers();
+	test_bad_records();
+	test_cache();
+	return ktap_done(PLAN);
+}

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# An HA NAT pair in namespaces, for the failover tests and `make demo`.
+# Sourced after ktap.sh (or by the demo, after setting TOP_DIR).
+#
+#                         inside 192.0.2.0/24          outside 198.51.100.0/24
+#   client                  +--- nat-a -----------------+              server
+#   +-----------+           | a-in  .11      a-out .11  |           +-----------+
+#   | c0 .2     |--+        |     a-sync 203.0.113.1    |        +--| s0 .2     |
+#   | gw .1     |  |  br-in +-----------|---------------+ br-out |  |           |
+#   +-----------+  +---(sw)--+          | sync link      +--(sw)--+  +-----------+
+#                          |  +---------|---------------+    |
+#                          +--| b-in .12 b-sync .2 b-out .12 |--+
+#                             +--- nat-b -----------------+
+#
+# The virtual addresses 192.0.2.1 (the client's gateway) and 198.51.100.1
+# (the address the pair translates to) belong to whichever node is master.
+# Both nodes have the same nftables NAT table; each starts with its gate
+# closed (table ckpt_gate: forwarded packets dropped before conntrack sees
+# them), and opens it only after committing its peer's state.
+
+HA_VIP_IN=192.0.2.1
+HA_VIP_OUT=198.51.100.1
+HA_CLIENT=192.0.2.2
+HA_SERVER=198.51.100.2
+HA_RUN=${HA_RUN:-/run/ckpt-ha}
+
+SYNCD=${SYNCD:-$TOP_DIR/build/san/ckpt-syncd}
+CKPTCTL=${CKPTCTL:-$TOP_DIR/build/san/ckptctl}
+NOTIFY=$TOP_DIR/contrib/keepalived/ckpt-notify
+
+# ha_node_addrs NODE: its octet on the inside and outside, its sync address.
+ha_octet() { [ "$1" = nat-a ] && echo 11 || echo 12; }
+ha_sync_addr() { [ "$1" = nat-a ] && echo 203.0.113.1 || echo 203.0.113.2; }
+ha_peer() { [ "$1" = nat-a ] && echo nat-b || echo nat-a; }
+ha_pfx() { [ "$1" = nat-a ] && echo a || echo b; }
+
+ha_nat_tables()
+{
+	local p
+	p=$(ha_pfx "$1")
+
+	cat > "$HA_RUN/$1.gate.nft" <<-NFT
+	table ip ckpt_gate
+	flush table ip ckpt_gate
+	table ip ckpt_gate {
+		chain pre {
+			type filter hook prerouting priority -310; policy accept;
+			iifname { "$p-in", "$p-out" } fib daddr type unicast drop
+		}
+	}
+	NFT
+	ip netns exec "$1" nft -f - <<-NFT
+	table ip natlab {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			ip saddr 192.0.2.0/24 ip daddr != 192.0.2.0/24 snat to $HA_VIP_OUT
+		}
+	}
+	NFT
+	ip netns exec "$1" nft -f "$HA_RUN/$1.gate.nft"
+}
+
+ha_node()
+{
+	local node=$1 p o
+	p=$(ha_pfx "$node")
+	o=$(ha_octet "$node")
+
+	ip link add $p-in netns "$node" type veth peer name sw-${p}i netns sw
+	ip link add $p-out netns "$node" type veth peer name sw-${p}o netns sw
+	ip -n sw link set sw-${p}i master br-in up
+	ip -n sw link set sw-${p}o master br-out up
+	ip -n "$node" addr add 192.0.2.$o/24 dev $p-in
+	ip -n "$node" addr add 198.51.100.$o/24 dev $p-out
+	ip -n "$node" link set $p-in up
+	ip -n "$node" link set $p-out up
+	ip netns exec "$node" sysctl -qw net.ipv4.ip_forward=1
+	ha_nat_tables "$node"
+}
+
+# ha_topology: the namespaces, links and tables above; nf_ckpt loaded.
+ha_topology()
+{
+	local ns
+
+	modprobe nf_conntrack && modprobe nf_conntrack_netlink &&
+		modprobe nft_nat && modprobe nft_fib_ipv4 && modprobe veth &&
+		modprobe bridge || return 1
+	sysctl -qw net.netfilter.nf_conntrack_max=400000
+	if ! grep -q '^nf_ckpt ' /proc/modules; then
+		insmod "$TOP_DIR/nf_ckpt.ko" || return 1
+	fi
+	mkdir -p "$HA_RUN"
+
+	for ns in sw client server nat-a nat-b; do
+		ip netns add $ns
+		ip -n $ns link set lo up
+	done
+	ip -n sw link add br-in type bridge
+	ip -n sw link add br-out type bridge
+	ip -n sw link set br-in up
+	ip -n sw link set br-out up
+
+	ip link add c0 netns client type veth peer name sw-c netns sw
+	ip link add s0 netns server type veth peer name sw-s netns sw
+	ip -n sw link set sw-c master br-in up
+	ip -n sw link set sw-s master br-out up
+	ip -n client addr add $HA_CLIENT/24 dev c0
+	ip -n server addr add $HA_SERVER/24 dev s0
+	ip -n client link set c0 up
+	ip -n server link set s0 up
+	ip -n client route add default via $HA_VIP_IN
+
+	ha_node nat-a && ha_node nat-b || return 1
+	ip link add a-sync netns nat-a type veth peer name b-sync netns nat-b
+	ip -n nat-a addr add 203.0.113.1/24 dev a-sync
+	ip -n nat-b addr add 203.0.113.2/24 dev b-sync
+	ip -n nat-a link set a-sync up
+	ip -n nat-b link set b-sync up
+}
+
+# ha_syncd NODE: start ckpt-syncd on NODE; its log is $HA_RUN/NODE.syncd.log.
+ha_syncd()
+{
+	local node=$1 peer
+	peer=$(ha_peer "$node")
+
+	ip netns exec "$node" "$SYNCD" --local "$(ha_sync_addr "$node")":3780 \
+		--peer "$(ha_sync_addr "$peer")":3780 \
+		--control "$HA_RUN/$node.sock" \
+		>> "$HA_RUN/$node.syncd.log" 2>&1 &
+	echo $! > "$HA_RUN/$node.syncd.pid"
+	ha_wait 5 test -S "$HA_RUN/$node.sock"
+}
+
+# ha_status NODE KEY: one value of NODE's ckpt-syncd status.
+ha_status()
+{
+	ip netns exec "$1" "$SYNCD" --control "$HA_RUN/$1.sock" -s 2>/dev/null |
+		sed -n "s/^$2=//p"
+}
+
+# ha_wait SECONDS CMD...: run CMD every 0.1 s until it succeeds.
+ha_wait()
+{
+	local end=$((SECONDS + $1))
+	shift
+
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+# ha_status_is NODE KEY VALUE
+ha_status_is() { [ "$(ha_status "$1" "$2")" = "$3" ]; }
+
+# ha_keepalived NODE PRIORITY: VRRP for the pair's virtual addresses, with
+# the notify script committing and opening the gate on becoming master.
+ha_keepalived()
+{
+	local node=$1 prio=$2 p conf
+	p=$(ha_pfx "$node")
+	conf=$HA_RUN/$node.keepalived.conf
+
+	sed -e "s|@NODE@|$node|g" -e "s|@IN@|$p-in|g" -e "s|@OUT@|$p-out|g" \
+	    -e "s|@PRIORITY@|$prio|g" -e "s|@NOTIFY@|$NOTIFY|g" \
+	    -e "s|@SYNCD@|$SYNCD|g" -e "s|@CONTROL@|$HA_RUN/$node.sock|g" \
+	    -e "s|@RUN@|$HA_RUN|g" \
+	    "$TOP_DIR/contrib/keepalived/keepalived.conf.lab" > "$conf"
+	ip netns exec "$node" keepalived --dont-fork --log-console \
+		--log-detail --use-file="$conf" \
+		--pid="$HA_RUN/$node.keepalived.pid" \
+		--vrrp_pid="$HA_RUN/$node.vrrp.pid" \
+		--checkers_pid="$HA_RUN/$node.checkers.pid" \
+		--vrrp >> "$HA_RUN/$node.keepalived.log" 2>&1 &
+	echo $! > "$HA_RUN/$node.keepalived.ppid"
+}
+
+# ha_crash NODE: kill every process in NODE's namespace and cut its links;
+# nothing is shut down cleanly.
+ha_crash()
+{
+	local node=$1 p
+	p=$(ha_pfx "$node")
+
+	ip netns pids "$node" | xargs -r kill -9
+	ip -n "$node" link set $p-in down
+	ip -n "$node" link set $p-out down
+	ip -n "$node" link set $p-sync down
+}
