@@ -61,11 +61,14 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -o $@ $(filter %.c,$^) $(NL_LIBS)
 
-$(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c userspace/pcpd/nft.c \
-		$(PCPD_DEPS) $(LIB_SRC)
+PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c \
+		   userspace/pcpd/subscriber.c
+
+$(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
+		$(PCPD_DEPS) $(LIB_SRC) include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -Iuserspace/pcpd -o $@ $< \
-		userspace/pcpd/nft.c $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS)
+		$(PCPD_DAEMON_SRC) $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS)
 
 SYNCD_SRC := $(wildcard userspace/ckpt-syncd/*.c) userspace/lib/log.c
 SYNCD_DEPS := $(SYNCD_SRC) $(wildcard userspace/ckpt-syncd/*.h userspace/lib/*.[ch]) \

@@ -175,9 +175,9 @@ static void test_protocols_and_quota(void)
 	      "a subscriber at its quota gets USER_EX_QUOTA and no mapping");
 
 	before = table.count;
-	ktap_check(pcpd_map_expire(&table, 699) == 0 && table.count == before,
+	ktap_check(pcpd_map_expire(&table, 699, NULL, NULL) == 0 && table.count == before,
 	      "no mapping expires before its time");
-	ktap_check(pcpd_map_expire(&table, 700) == before && table.count == 0 &&
+	ktap_check(pcpd_map_expire(&table, 700, NULL, NULL) == before && table.count == 0 &&
 	      !pcpd_map_lookup(&table, &host, IPPROTO_UDP, 9000),
 	      "mappings whose lifetime ran out are gone");
 	r = map(IPPROTO_UDP, 9100, 600, "nonce-I-0000");

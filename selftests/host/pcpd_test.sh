@@ -53,7 +53,7 @@ ktap_result "MAP creates a mapping 198.51.100.1:6000 for 192.0.2.2:6000" \
 	$([ "$(field result <<< "$out")" = SUCCESS ] &&
 	  [ "$(field external_port <<< "$out")" = 6000 ] &&
 	  [ "$(field external_addr <<< "$out")" = 198.51.100.1 ]; echo $?)
-ktap_result "CHECKPOINT_REQUIRED is not echoed while pcpd does not honour it" \
+ktap_result "CHECKPOINT_REQUIRED is not echoed: no nf_ckpt on this host" \
 	$([ "$(field checkpoint_granted <<< "$out")" = false ]; echo $?)
 
 ns server socat -u - TCP:198.51.100.1:6000,connect-timeout=3 <<< through-pcp

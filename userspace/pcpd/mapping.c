@@ -325,7 +325,8 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 }
 
 /* Drop the mappings whose lifetime has run out; how many went. */
-unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now)
+unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now,
+			     pcpd_map_gone_fn gone, void *arg)
 {
 	struct pcpd_mapping *m, *next;
 	unsigned int i, n = 0;
@@ -334,6 +335,8 @@ unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now)
 		for (m = t->buckets[i]; m; m = next) {
 			next = m->next;
 			if (m->expires <= now) {
+				if (gone)
+					gone(arg, m);
 				unlink_mapping(t, m);
 				n++;
 			}

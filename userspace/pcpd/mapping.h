@@ -83,6 +83,9 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
 				     const struct in6_addr *internal,
 				     uint8_t protocol, uint16_t port);
-unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now);
+/* Drop the mappings expired at NOW, each handed to GONE first. */
+typedef void (*pcpd_map_gone_fn)(void *arg, const struct pcpd_mapping *m);
+unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now,
+			     pcpd_map_gone_fn gone, void *arg);
 
 #endif /* PCPD_MAPPING_H */

@@ -7,6 +7,7 @@
  *
  *   pcpd --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
+ *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
  */
 
 #include <arpa/inet.h>
@@ -22,9 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "mapping.h"
 #include "nft.h"
 #include "pcp.h"
+#include "subscriber.h"
 #include "util.h"
 
 #define MAX_LISTEN	8
@@ -32,6 +35,8 @@
 struct pcpd {
 	struct pcpd_map_table table;
 	struct pcpd_nft nft;
+	struct pcpd_ckpt ckpt;
+	struct pcpd_subscribers subs;
 	struct pollfd fds[MAX_LISTEN + 1];	/* the sockets, then signals */
 	unsigned int n_fds;
 	uint64_t start;
@@ -56,6 +61,14 @@ static uint64_t now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* One log line, "pcpd: event key=value ...", to stderr. */
@@ -83,6 +96,120 @@ static uint32_t epoch(const struct pcpd *d)
 	return (uint32_t)(now_seconds() - d->start);
 }
 
+/* A subscriber is its IPv4 address (an IPv4-mapped INTERNAL). */
+static uint32_t subscriber_id(const struct in6_addr *internal)
+{
+	uint32_t a;
+
+	memcpy(&a, internal->s6_addr + 12, 4);
+	return ntohl(a);
+}
+
+static struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
+{
+	struct pcpd_ckpt_rule r = {
+		.protocol = m->protocol,
+		.internal_port = m->internal_port,
+		.owner = m->subscriber,
+	};
+
+	memcpy(&r.internal_addr, m->internal_addr.s6_addr + 12, 4);
+	return r;
+}
+
+/* The rule of a check-pointed mapping going away, or no longer wanted. */
+static void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
+			 const char *why)
+{
+	struct pcpd_ckpt_rule r = ckpt_rule(m);
+	struct pcpd_subscriber *sub;
+	char ibuf[INET6_ADDRSTRLEN];
+	const char *msg;
+	int err;
+
+	err = pcpd_ckpt_rule_del(&d->ckpt, &r, &msg);
+	if (err)
+		log_event("checkpoint-release-failed internal=%s port=%u reason=\"%s\"",
+			  addr_str(&m->internal_addr, ibuf), m->internal_port,
+			  msg ? msg : strerror(-err));
+	sub = pcpd_subscriber_get(&d->subs, m->subscriber, now_ms());
+	if (sub && sub->checkpointed)
+		sub->checkpointed--;
+	log_event("checkpoint-released internal=%s proto=%u port=%u why=%s",
+		  addr_str(&m->internal_addr, ibuf), m->protocol,
+		  m->internal_port, why);
+}
+
+static void on_expired(void *arg, const struct pcpd_mapping *m)
+{
+	if (m->checkpoint)
+		ckpt_release(arg, m, "expired");
+}
+
+/*
+ * Whether the mapping REQ creates or refreshes may be check-pointed: the
+ * client asked, nf_ckpt is there, and the subscriber's quota and rate
+ * allow a new one (a mapping already check-pointed keeps its place).
+ */
+static bool ckpt_decide(struct pcpd *d, const struct pcp_request *req,
+			const struct in6_addr *internal,
+			const struct pcpd_map_decision *dec)
+{
+	struct pcpd_subscriber *sub;
+	enum pcpd_ckpt_verdict v;
+	char ibuf[INET6_ADDRSTRLEN];
+
+	if (!req->checkpoint || dec->action == PCPD_MAP_DELETE ||
+	    dec->action == PCPD_MAP_NONE)
+		return false;
+	if (dec->action == PCPD_MAP_REFRESH && dec->existing->checkpoint)
+		return true;
+	if (!pcpd_ckpt_available(&d->ckpt)) {
+		log_event("checkpoint-refused internal=%s port=%u reason=\"nf_ckpt is not loaded\"",
+			  addr_str(internal, ibuf), req->internal_port);
+		return false;
+	}
+	sub = pcpd_subscriber_get(&d->subs, subscriber_id(internal), now_ms());
+	v = sub ? pcpd_subscriber_ckpt(&d->subs.policy, sub, now_ms()) :
+		  PCPD_CKPT_POLICY;
+	if (v != PCPD_CKPT_GRANT) {
+		log_event("checkpoint-refused internal=%s port=%u reason=%s",
+			  addr_str(internal, ibuf), req->internal_port,
+			  pcpd_ckpt_verdict_name(v));
+		return false;
+	}
+	return true;
+}
+
+/* Put the rule in nf_ckpt for a newly check-pointed mapping. */
+static bool ckpt_install(struct pcpd *d, const struct pcp_request *req,
+			 const struct in6_addr *internal)
+{
+	struct pcpd_mapping m = {
+		.internal_addr = *internal,
+		.protocol = req->protocol,
+		.internal_port = req->internal_port,
+		.subscriber = subscriber_id(internal),
+	};
+	struct pcpd_ckpt_rule r = ckpt_rule(&m);
+	struct pcpd_subscriber *sub;
+	char ibuf[INET6_ADDRSTRLEN];
+	const char *msg;
+	int err;
+
+	err = pcpd_ckpt_rule_add(&d->ckpt, &r, &msg);
+	if (err) {
+		log_event("checkpoint-refused internal=%s port=%u reason=\"nf_ckpt: %s\"",
+			  addr_str(internal, ibuf), req->internal_port,
+			  msg ? msg : strerror(-err));
+		return false;
+	}
+	sub = pcpd_subscriber_get(&d->subs, m.subscriber, now_ms());
+	if (sub)
+		sub->checkpointed++;
+	return true;
+}
+
 static struct pcpd_nft_mapping nft_mapping(const struct pcp_request *req,
 					   const struct in6_addr *internal,
 					   const struct pcpd_map_decision *dec)
@@ -101,8 +228,9 @@ static struct pcpd_nft_mapping nft_mapping(const struct pcp_request *req,
 /* Install what DEC decided, then commit it; a result code. */
 static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 			 const struct in6_addr *internal,
-			 struct pcpd_map_decision *dec)
+			 struct pcpd_map_decision *dec, bool checkpoint)
 {
+	struct pcpd_mapping *mapping;
 	struct pcpd_nft_mapping m = nft_mapping(req, internal, dec);
 	char ibuf[INET6_ADDRSTRLEN];
 	int err = 0;
@@ -130,10 +258,14 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 		return PCP_NO_RESOURCES;
 	}
 
-	pcpd_map_commit(&d->table, req, internal, 0, now_seconds(), dec);
-	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u",
+	mapping = pcpd_map_commit(&d->table, req, internal, subscriber_id(internal),
+				  now_seconds(), dec);
+	if (mapping)
+		mapping->checkpoint = checkpoint;
+	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s",
 		  dec->action, addr_str(internal, ibuf), req->protocol,
-		  req->internal_port, dec->external_port, dec->lifetime);
+		  req->internal_port, dec->external_port, dec->lifetime,
+		  checkpoint ? "yes" : "no");
 	return PCP_SUCCESS;
 }
 
@@ -141,7 +273,14 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 			  const struct in6_addr *source,
 			  struct pcp_response *resp)
 {
+	struct pcpd_mapping old = { 0 }, new = {
+		.internal_addr = *source,
+		.protocol = req->protocol,
+		.internal_port = req->internal_port,
+		.subscriber = subscriber_id(source),
+	};
 	struct pcpd_map_decision dec;
+	bool was, checkpoint;
 
 	/* Not enforced yet, so refused: never accepted and ignored. */
 	if (req->third_party || req->n_filters)
@@ -150,21 +289,35 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	if (!pcp_addr_is_v4mapped(source))
 		return PCP_UNSUPP_PROTOCOL;
 
-	pcpd_map_decide(&d->table, req, source, 0, d->table.count,
-			now_seconds(), &dec);
+	pcpd_map_decide(&d->table, req, source, subscriber_id(source),
+			d->table.count, now_seconds(), &dec);
 	resp->lifetime = dec.lifetime;
 	if (dec.result)
 		return dec.result;
 
-	dec.result = apply_map(d, req, source, &dec);
-	if (dec.result)
+	/* The rule goes in before the mapping, so no flow escapes it. */
+	was = dec.existing && dec.existing->checkpoint;
+	if (dec.existing)
+		old = *dec.existing;	/* a delete frees it */
+	checkpoint = ckpt_decide(d, req, source, &dec);
+	if (checkpoint && !was)
+		checkpoint = ckpt_install(d, req, source);
+
+	dec.result = apply_map(d, req, source, &dec, checkpoint);
+	if (dec.result) {
+		if (checkpoint && !was)	/* nothing changes on an error */
+			ckpt_release(d, &new, "mapping failed");
 		return dec.result;
+	}
+	if (was && !checkpoint)
+		ckpt_release(d, &old, dec.action == PCPD_MAP_DELETE ?
+			     "deleted" : "renewed without the option");
 	resp->lifetime = dec.lifetime;
 	resp->external_addr = dec.external_addr;
 	resp->external_port = dec.external_port;
 	resp->prefer_failure = req->prefer_failure;
-	/* CHECKPOINT_REQUIRED is not honoured yet, so never echoed. */
-	resp->checkpoint = false;
+	/* RFC 7767: the option is in the answer only when honoured. */
+	resp->checkpoint = checkpoint;
 	return PCP_SUCCESS;
 }
 
@@ -291,6 +444,9 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 		{ "ports", required_argument, NULL, 'p' },
 		{ "lifetime", required_argument, NULL, 't' },
 		{ "quota", required_argument, NULL, 'q' },
+		{ "checkpoint-max", required_argument, NULL, 'M' },
+		{ "checkpoint-rate", required_argument, NULL, 'R' },
+		{ "checkpoint-burst", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long lo, hi;
@@ -327,6 +483,20 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 				goto usage;
 			cfg->quota = (unsigned int)lo;
 			break;
+		case 'M':
+			if (parse_number(optarg, 1u << 20, &lo))
+				goto usage;
+			d->subs.policy.max_entries = (unsigned int)lo;
+			break;
+		case 'R':
+			if (pcpd_parse_rate(optarg, &d->subs.policy.cost_ms))
+				goto usage;
+			break;
+		case 'B':
+			if (parse_number(optarg, 1u << 20, &lo))
+				goto usage;
+			d->subs.policy.burst = (unsigned int)lo;
+			break;
 		default:
 			goto usage;
 		}
@@ -335,7 +505,8 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 		return 0;
 usage:
 	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR\n"
-		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n");
+		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
+		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n");
 	return -1;
 }
 
@@ -351,6 +522,9 @@ int main(int argc, char **argv)
 	int sfd, ret = 1;
 
 	d.start = now_seconds();
+	d.subs.policy = (struct pcpd_ckpt_policy){
+		.max_entries = 16, .cost_ms = 100, .burst = 20,
+	};
 	if (parse_args(argc, argv, &d, &cfg))
 		return 2;
 	sfd = signals_open();
@@ -364,7 +538,12 @@ int main(int argc, char **argv)
 		return 1;
 	if (pcpd_nft_setup(&d.nft))
 		goto close;
-	log_event("started epoch=0 mappings=0");
+	if (pcpd_ckpt_open(&d.ckpt))
+		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace; CHECKPOINT_REQUIRED will not be honoured\"");
+	log_event("started epoch=0 mappings=0 checkpoint=%s max=%u interval_ms=%u burst=%u",
+		  pcpd_ckpt_available(&d.ckpt) ? "yes" : "no",
+		  d.subs.policy.max_entries, d.subs.policy.cost_ms,
+		  d.subs.policy.burst);
 
 	while (!stopping) {
 		if (poll(d.fds, d.n_fds + 1, 1000) < 0 && errno != EINTR)
@@ -375,12 +554,16 @@ int main(int argc, char **argv)
 		}
 		stopping = d.fds[d.n_fds].revents & POLLIN;
 		/* The kernel expires the elements; the table follows. */
-		pcpd_map_expire(&d.table, now_seconds());
+		pcpd_map_expire(&d.table, now_seconds(), on_expired, &d);
 	}
 	ret = 0;
 	log_event("stopping mappings=%u", d.table.count);
+	/* Stopping ends every mapping: their rules go with them. */
+	pcpd_map_expire(&d.table, UINT64_MAX, on_expired, &d);
 	pcpd_nft_teardown(&d.nft);
 close:
+	pcpd_ckpt_close(&d.ckpt);
+	pcpd_subscribers_free(&d.subs);
 	pcpd_nft_close(&d.nft);
 	pcpd_map_table_free(&d.table);
 	for (i = 0; i <= d.n_fds; i++)

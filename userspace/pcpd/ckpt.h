@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpd's use of nf_ckpt: a check-pointed MAP mapping is an endpoint rule
+ * on its internal endpoint, charged to the subscriber, so that every
+ * connection through the mapping (inbound through the DNAT element,
+ * outbound from the internal port) is flagged before it is confirmed.
+ */
+#ifndef PCPD_CKPT_H
+#define PCPD_CKPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+struct pcpd_ckpt {
+	struct mnl_socket *nl;
+	uint16_t family;	/* 0: nf_ckpt is not there */
+	uint32_t seq;
+};
+
+struct pcpd_ckpt_rule {
+	uint8_t protocol;
+	struct in_addr internal_addr;
+	uint16_t internal_port;		/* host order */
+	uint32_t owner;
+};
+
+/* 0, or -1 when nf_ckpt is not loaded (check-pointing then refused). */
+int pcpd_ckpt_open(struct pcpd_ckpt *c);
+void pcpd_ckpt_close(struct pcpd_ckpt *c);
+bool pcpd_ckpt_available(const struct pcpd_ckpt *c);
+
+/* 0 or a negative errno; *msg is the kernel's extack message, if any. */
+int pcpd_ckpt_rule_add(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
+		       const char **msg);
+int pcpd_ckpt_rule_del(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
+		       const char **msg);
+
+#endif /* PCPD_CKPT_H */

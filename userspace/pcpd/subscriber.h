@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpd's subscribers: the network attachment point a client belongs to
+ * (its IPv4 address), with what it may check-point.  Every subscriber has
+ * its own count and its own token bucket, so one subscriber can neither
+ * use another's quota nor, by flooding requests, starve another of
+ * check-points.
+ */
+#ifndef PCPD_SUBSCRIBER_H
+#define PCPD_SUBSCRIBER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pcpd_ckpt_policy {
+	unsigned int max_entries;	/* check-pointed mappings at once */
+	unsigned int cost_ms;		/* one new check-point a cost_ms */
+	unsigned int burst;		/* ...and this many at once */
+};
+
+struct pcpd_subscriber {
+	struct pcpd_subscriber *next;
+	uint32_t id;			/* IPv4 address, host order */
+	unsigned int checkpointed;
+	uint64_t tokens_ms;		/* bucket level, in ms of rate */
+	uint64_t last_ms;
+	uint64_t granted, refused_quota, refused_rate;
+};
+
+#define PCPD_SUBSCRIBER_BUCKETS	1024
+
+struct pcpd_subscribers {
+	struct pcpd_ckpt_policy policy;
+	struct pcpd_subscriber *buckets[PCPD_SUBSCRIBER_BUCKETS];
+	unsigned int count;
+};
+
+enum pcpd_ckpt_verdict {
+	PCPD_CKPT_GRANT,
+	PCPD_CKPT_QUOTA,	/* max_entries reached */
+	PCPD_CKPT_RATE,		/* bucket empty */
+	PCPD_CKPT_POLICY,	/* the policy allows none */
+};
+
+struct pcpd_subscriber *pcpd_subscriber_get(struct pcpd_subscribers *s,
+					    uint32_t id, uint64_t now_ms);
+void pcpd_subscribers_free(struct pcpd_subscribers *s);
+
+/* A rate "N" (a second) or "N/min" into cost_ms; -1 if not one. */
+int pcpd_parse_rate(const char *s, unsigned int *cost_ms);
+
+/* May SUB check-point one more mapping at NOW_MS?  Takes a token if so. */
+enum pcpd_ckpt_verdict pcpd_subscriber_ckpt(const struct pcpd_ckpt_policy *p,
+					    struct pcpd_subscriber *sub,
+					    uint64_t now_ms);
+const char *pcpd_ckpt_verdict_name(enum pcpd_ckpt_verdict v);
+
+#endif /* PCPD_SUBSCRIBER_H */
