@@ -27,6 +27,8 @@ HA_RUN=${HA_RUN:-/run/ckpt-ha}
 
 SYNCD=${SYNCD:-$TOP_DIR/build/san/ckpt-syncd}
 CKPTCTL=${CKPTCTL:-$TOP_DIR/build/san/ckptctl}
+PCPD=${PCPD:-$TOP_DIR/build/san/pcpd}
+PCPC=${PCPC:-$TOP_DIR/build/san/pcpc}
 NOTIFY=$TOP_DIR/contrib/keepalived/ckpt-notify
 
 # ha_node_addrs NODE: its octet on the inside and outside, its sync address.
@@ -50,11 +52,18 @@ ha_nat_tables()
 		}
 	}
 	NFT
+	# No pick-up of TCP connections in mid-stream: a connection this node
+	# has no state for is invalid here, not adopted with a new binding.
+	ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
 	ip netns exec "$1" nft -f - <<-NFT
 	table ip natlab {
 		chain post {
 			type nat hook postrouting priority srcnat; policy accept;
-			ip saddr 192.0.2.0/24 ip daddr != 192.0.2.0/24 snat to $HA_VIP_OUT
+			oifname "$p-out" ip saddr 192.0.2.0/24 snat to $HA_VIP_OUT
+		}
+		chain forward_filter {
+			type filter hook forward priority filter; policy accept;
+			ct state invalid drop
 		}
 	}
 	NFT
@@ -178,6 +187,22 @@ ha_keepalived()
 	echo $! > "$HA_RUN/$node.keepalived.ppid"
 }
 
+# ha_pcpd NODE: pcpd on NODE, serving the inside virtual address (it
+# binds it before the address is there); its log is $HA_RUN/NODE.pcpd.log.
+ha_pcpd()
+{
+	ip netns exec "$1" "$PCPD" --listen $HA_VIP_IN --external $HA_VIP_OUT \
+		>> "$HA_RUN/$1.pcpd.log" 2>&1 &
+	echo $! > "$HA_RUN/$1.pcpd.pid"
+}
+
+# ha_master NODE: is NODE master, with its gate open?
+ha_master()
+{
+	ip -n "$1" -4 addr show | grep -q " $HA_VIP_OUT/" &&
+		! ip netns exec "$1" nft list chain ip ckpt_gate pre | grep -q drop
+}
+
 # ha_crash NODE: kill every process in NODE's namespace and cut its links;
 # nothing is shut down cleanly.
 ha_crash()
@@ -189,4 +214,46 @@ ha_crash()
 	ip -n "$node" link set $p-in down
 	ip -n "$node" link set $p-out down
 	ip -n "$node" link set $p-sync down
+}
+
+# ha_stream_server NAME PORT: the server writes what it receives on PORT
+# to $HA_RUN/NAME.rx.
+ha_stream_server()
+{
+	ip netns exec server socat -u TCP-LISTEN:"$2",reuseaddr \
+		OPEN:"$HA_RUN/$1.rx",creat,trunc &
+}
+
+# ha_stream NAME SPORT DPORT: from the client's port SPORT, a line every
+# 50 ms to the server's DPORT until $HA_RUN/NAME.stop exists; what was sent
+# is in NAME.tx, the sender's exit status in NAME.rc (not 0 on a reset).
+ha_stream()
+{
+	local name=$1 sport=$2 dport=$3 d=$HA_RUN
+
+	rm -f "$d/$name.stop" "$d/$name.rc"
+	(
+		i=0
+		while [ ! -e "$d/$name.stop" ]; do
+			echo "$name line $i"
+			i=$((i + 1))
+			sleep 0.05
+		done | tee "$d/$name.tx" |
+			ip netns exec client socat -u - \
+				TCP:$HA_SERVER:"$dport",sourceport="$sport"
+		echo $? > "$d/$name.rc"
+	) &
+}
+
+# ha_stream_stop NAME: end the stream; true if its sender finished well
+# within 10 s and the server received every byte sent.
+ha_stream_stop()
+{
+	local d=$HA_RUN
+
+	touch "$d/$1.stop"
+	ha_wait 10 test -e "$d/$1.rc" || return 1
+	sleep 0.5
+	echo "# $1: sent $(wc -l < "$d/$1.tx") lines, received $(wc -l < "$d/$1.rx"), sender exit $(cat "$d/$1.rc")"
+	[ "$(cat "$d/$1.rc")" = 0 ] && cmp -s "$d/$1.tx" "$d/$1.rx"
 }

@@ -34,28 +34,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void set_tuple(struct nf_conntrack *ct, const struct sync_tuple *t,
-		      bool v6, bool reply)
+static void set_orig(struct nf_conntrack *ct, const struct sync_tuple *t,
+		     bool v6)
 {
 	if (v6) {
-		nfct_set_attr(ct, reply ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC,
-			      t->src);
-		nfct_set_attr(ct, reply ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST,
-			      t->dst);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, t->src);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, t->dst);
 	} else {
 		uint32_t src, dst;
 
 		memcpy(&src, t->src, 4);
 		memcpy(&dst, t->dst, 4);
-		nfct_set_attr_u32(ct, reply ? ATTR_REPL_IPV4_SRC :
-				  ATTR_ORIG_IPV4_SRC, src);
-		nfct_set_attr_u32(ct, reply ? ATTR_REPL_IPV4_DST :
-				  ATTR_ORIG_IPV4_DST, dst);
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, src);
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, dst);
 	}
-	nfct_set_attr_u16(ct, reply ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC,
-			  t->sport);
-	nfct_set_attr_u16(ct, reply ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST,
-			  t->dport);
+	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, t->sport);
+	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, t->dport);
 }
 
 /*
@@ -118,10 +112,13 @@ static int build_create(struct nlmsghdr *nlh, const struct sync_entry *e,
 
 	nfct_set_attr_u8(ct, ATTR_L3PROTO, e->family);
 	nfct_set_attr_u8(ct, ATTR_L4PROTO, e->proto);
-	nfct_set_attr_u8(ct, ATTR_REPL_L3PROTO, e->family);
-	nfct_set_attr_u8(ct, ATTR_REPL_L4PROTO, e->proto);
-	set_tuple(ct, &e->orig, v6, false);
-	set_tuple(ct, &e->reply, v6, true);
+	set_orig(ct, &e->orig, v6);
+	/*
+	 * The reply tuple before NAT: conntrack applies the binding to it.
+	 * Given the translated one, it would see nothing to translate and
+	 * leave the NAT bit unset, so packets would pass untranslated.
+	 */
+	nfct_setobjopt(ct, NFCT_SOPT_SETUP_REPLY);
 	if (e->zone)
 		nfct_set_attr_u16(ct, ATTR_ZONE, e->zone);
 	nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout);

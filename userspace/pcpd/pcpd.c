@@ -411,6 +411,8 @@ static int listen_on(struct pcpd *d, const char *addr)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A pair's virtual address is there only while this node is master. */
+	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		fprintf(stderr, "pcpd: cannot listen on %s:%u: %s\n", addr,
 			PCP_SERVER_PORT, strerror(errno));

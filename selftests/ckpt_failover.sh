@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The main job, end to end: on an HA NAT pair run by keepalived, a TCP
+# connection protected with PCP's CHECKPOINT_REQUIRED keeps working when
+# the active NAT dies, with every byte delivered and no reset, while an
+# unprotected connection beside it stalls and costs no replication.  The
+# dead node comes back as backup, resynchronises, and takes over again.
+#
+# Topology: selftests/lib/ha.sh.  Both NATs run ckpt-syncd and keepalived
+# (contrib/keepalived: the notify script commits the peer's state before
+# opening the node's gate); pcpd serves the inside virtual address.
+
+. "$(dirname "$0")/lib/ktap.sh"
+in_guest "$@"
+. "$SELFTESTS_DIR/lib/guest.sh"
+. "$SELFTESTS_DIR/lib/ha.sh"
+
+MARK=0x80000000
+
+flagged() { ip netns exec "$1" conntrack -L -p tcp --sport "$2" -m $MARK/$MARK 2>/dev/null | grep -c ESTABLISHED; }
+
+[ -x "$SYNCD" ] || ktap_skip_all "ckpt-syncd is not built (run 'make')"
+command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
+ha_topology || ktap_skip_all "cannot build the topology"
+
+ktap_plan 16
+
+ha_syncd nat-a && ha_syncd nat-b
+ha_keepalived nat-a 150
+ktap_check "nat-a becomes master and opens its gate" ha_wait 15 ha_master nat-a
+ha_keepalived nat-b 100
+ha_pcpd nat-a
+ha_pcpd nat-b
+ktap_check "the ckpt-syncd pair is up" \
+	ha_wait 10 eval 'ha_status_is nat-a peer up && ha_status_is nat-b peer up'
+
+ha_stream_server protected 9000
+ha_stream_server unprotected 9001
+sleep 0.5
+out=$(ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p tcp --port 40000 \
+	--checkpoint --lifetime 600)
+echo "# pcpc: $out"
+ktap_result "pcpc: MAP for the client's port 40000 with CHECKPOINT_REQUIRED is granted" \
+	$([[ $out == *'"checkpoint_granted":true'* ]]; echo $?)
+
+ha_stream protected 40000 9000
+ha_stream unprotected 40001 9001
+ktap_check "the stream from port 40000 is flagged on nat-a" \
+	ha_wait 10 eval '[ "$(flagged nat-a 40000)" = 1 ]'
+ktap_check "nat-b holds it, and only it" \
+	ha_wait 10 ha_status_is nat-b external 1
+ktap_check "nf_ckpt on nat-a says the peer holds it" \
+	ha_wait 5 eval 'ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=40000 .*sync=done"'
+sleep 2
+
+echo "# nat-a crashes: its processes killed, its links cut"
+lines_at_crash=$(wc -l < "$HA_RUN/protected.rx")
+unprotected_at_crash=$(wc -l < "$HA_RUN/unprotected.rx")
+ktap_result "both streams flowed through nat-a ($lines_at_crash and $unprotected_at_crash lines)" \
+	$([ "$lines_at_crash" -gt 20 ] && [ "$unprotected_at_crash" -gt 20 ]; echo $?)
+ha_crash nat-a
+ktap_check "nat-b becomes master and opens its gate" ha_wait 15 ha_master nat-b
+ktap_result "its notify script committed nat-a's state (ckpt-syncd -c)" \
+	$([ "$(ha_status nat-b commits)" = 1 ] && [ "$(ha_status nat-b commit_created)" = 1 ]; echo $?)
+ktap_check "the protected stream carries on through nat-b" \
+	ha_wait 20 eval '[ "$(wc -l < "$HA_RUN/protected.rx")" -gt $((lines_at_crash + 40)) ]'
+ktap_result "nat-b has the protected connection, flagged and adopted" \
+	$([ "$(flagged nat-b 40000)" = 1 ] &&
+	  ip netns exec nat-b "$CKPTCTL" list | grep -q "sport=40000"; echo $?)
+
+echo "# nat-a returns, as a backup that lost its state"
+ip netns exec nat-a conntrack -F 2>/dev/null
+for l in a-in a-out a-sync; do ip -n nat-a link set $l up; done
+ha_nat_tables nat-a
+ha_syncd nat-a
+ha_keepalived nat-a 150
+ktap_check "nat-a resynchronises: it holds the protected connection again" \
+	ha_wait 20 ha_status_is nat-a external 1
+ktap_result "nat-a stays backup (no preemption)" $(! ha_master nat-a; echo $?)
+
+echo "# fail back: keepalived on nat-b stops"
+kill "$(cat "$HA_RUN/nat-b.keepalived.ppid")"
+ktap_check "nat-a becomes master again" ha_wait 15 ha_master nat-a
+sleep 3
+
+ktap_check "the protected stream: every byte delivered, no reset, through both failovers" \
+	ha_stream_stop protected
+ktap_expect_fail "the unprotected stream did not survive the crash" \
+	ha_stream_stop unprotected
+pkill -f "sourceport=40001" 2>/dev/null
+
+for f in "$HA_RUN"/*.syncd.log "$HA_RUN"/*.pcpd.log; do
+	grep -v " info \|: map \|started\|listening" "$f" | head -3 | sed "s|^|# $(basename "$f"): |"
+done
+ktap_finish
