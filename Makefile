@@ -6,6 +6,7 @@
 # make style      checkpatch (kernel style) on the kernel and C sources
 # make sparse     the module checked by sparse
 # make bench      benchmarks in a guest, printed as ratios
+# make demo       a narrated failover of an HA NAT pair, in a guest
 # make clean
 
 KVER    ?= $(shell scripts/kernel-version 2>/dev/null)
@@ -35,7 +36,7 @@ PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
 PCPD_SRC := userspace/pcpd/mapping.c
 PCPD_DEPS := $(PCPD_SRC) $(wildcard userspace/pcpd/*.h) $(PCP_DEPS)
 
-.PHONY: all module lab-modules userspace userspace-san deps check bench \
+.PHONY: all module lab-modules userspace userspace-san deps check bench demo \
 	style sparse clean linux-source
 
 all: module userspace
@@ -152,6 +153,11 @@ bench:
 	@scripts/install-deps --if-missing
 	@$(MAKE) --no-print-directory all
 	@selftests/bench/nf_ckpt_bench.sh
+
+demo:
+	@scripts/install-deps --if-missing
+	@$(MAKE) --no-print-directory all
+	@selftests/lab/vm-run -t 170 demo/failover.sh
 
 # Userspace follows kernel style too, but may use typedefs for callbacks
 # and spells attributes out (it has no compiler_attributes.h).

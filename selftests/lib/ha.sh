@@ -210,6 +210,7 @@ ha_crash()
 	local node=$1 p
 	p=$(ha_pfx "$node")
 
+	disown -a	# no "Killed" notices from this shell's jobs
 	ip netns pids "$node" | xargs -r kill -9
 	ip -n "$node" link set $p-in down
 	ip -n "$node" link set $p-out down
