@@ -57,7 +57,7 @@ echo "      \$ pcpc -s 192.0.2.1 map -p tcp --port 40000 --lifetime 600 --checkp
 ip netns exec client "$PCPC" -s $HA_VIP_IN map -p tcp --port 40000 \
 	--lifetime 600 --checkpoint | show
 
-say "Two TCP streams to the server, a line every 50 ms: 'protected' from port 40000, 'unprotected' from 40001"
+say "Two TCP streams of numbered lines to the server: 'protected' from port 40000, 'unprotected' from 40001"
 ha_stream_server protected 9000
 ha_stream_server unprotected 9001
 sleep 0.5
@@ -65,19 +65,21 @@ ha_stream protected 40000 9000
 ha_stream unprotected 40001 9001
 ha_wait 10 ha_status_is nat-b external 1 || fail "the protected flow did not reach nat-b"
 sleep 2
-echo "      nf_ckpt on nat-a flagged the protected connection (pcpd's endpoint rule):"
+echo "      nf_ckpt on nat-a flagged the protected connection through pcpd's endpoint rule"
+echo "      (owner: the subscriber 192.0.2.2 as a number; sync=done: the peer holds it):"
 ip netns exec nat-a "$CKPTCTL" list | show
 echo "      ckpt-syncd replicated it, and only it: nat-b's cache holds $(ha_status nat-b external) connection(s)"
 
 say "nat-a crashes: every process in it killed, its links cut"
-before_p=$(lines protected)
-before_u=$(lines unprotected)
 t0=$(now)
 ha_crash nat-a
 ha_wait 30 ha_master nat-b || fail "nat-b did not take over"
 t1=$(now)
+before_p=$(lines protected)
+before_u=$(lines unprotected)
 echo "      keepalived made nat-b master $(elapsed "$t0" "$t1") s after the crash;"
-echo "      its notify script committed nat-a's state before opening the gate:"
+echo "      its notify script committed nat-a's state, then opened the gate"
+echo "      (until then nat-b drops forwarded packets, so none reaches conntrack first):"
 echo "      ckpt-syncd: created=$(ha_status nat-b commit_created) failed=$(ha_status nat-b commit_failed) adopted=$(ha_status nat-b commit_adopted) in $(ha_status nat-b commit_ms) ms"
 
 say "Watching the streams through nat-b for 15 s"
@@ -86,9 +88,15 @@ for i in 1 2 3; do
 	echo "      +$((i * 5)) s: protected received $(lines protected) lines, unprotected $(lines unprotected)"
 done
 
-say "Ending the streams"
+say "Ending both streams"
+touch "$HA_RUN/unprotected.stop"
 if ha_stream_stop protected > /dev/null; then p_ok=1; else p_ok=0; fi
 if ha_stream_stop unprotected > /dev/null; then u_ok=1; else u_ok=0; fi
+if [ -s "$HA_RUN/unprotected.rc" ]; then
+	u_how="reset: nat-b had no state for it"
+else
+	u_how="stalled: nat-b had no state for it"
+fi
 pkill -f "sourceport=40001" 2>/dev/null
 
 row()
@@ -98,13 +106,13 @@ row()
 echo
 echo "Summary"
 echo "-------"
-row stream protected sent received "after crash" result
+row stream protected sent received "via nat-b" result
 row protected yes "$(wc -l < "$HA_RUN/protected.tx")" "$(lines protected)" \
 	"+$(($(lines protected) - before_p))" \
 	"$([ $p_ok = 1 ] && echo "survived: every byte, no reset" || echo "BROKEN")"
 row unprotected no "$(wc -l < "$HA_RUN/unprotected.tx")" "$(lines unprotected)" \
 	"+$(($(lines unprotected) - before_u))" \
-	"$([ $u_ok = 1 ] && echo "survived (unexpected)" || echo "stalled: nat-b had no state for it")"
+	"$([ $u_ok = 1 ] && echo "survived (unexpected)" || echo "$u_how")"
 echo
 echo "  failover: nat-b master $(elapsed "$t0" "$t1") s after the crash; commit of $(ha_status nat-b commit_created) entry in $(ha_status nat-b commit_ms) ms"
 

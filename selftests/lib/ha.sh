@@ -135,6 +135,7 @@ ha_syncd()
 	local node=$1 peer
 	peer=$(ha_peer "$node")
 
+	rm -f "$HA_RUN/$node.sock"	# a killed daemon's, not a live one
 	ip netns exec "$node" "$SYNCD" --local "$(ha_sync_addr "$node")":3780 \
 		--peer "$(ha_sync_addr "$peer")":3780 \
 		--control "$HA_RUN/$node.sock" \

@@ -142,6 +142,7 @@ static void entry_from_ct(const struct nf_conntrack *ct, struct sync_entry *e)
 }
 
 struct parse_ctx {
+	struct kernel *k;
 	kernel_entry_fn fn;
 	void *arg;
 };
@@ -155,6 +156,8 @@ static int on_ct(const struct nlmsghdr *nlh, void *data)
 
 	if (!ct)
 		return MNL_CB_ERROR;
+	if (p->k)	/* an event, not a dump's answer */
+		p->k->events_received++;
 	if (nfct_nlmsg_parse(nlh, ct) == 0) {
 		entry_from_ct(ct, &e);
 		gone = (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE;
@@ -167,7 +170,7 @@ static int on_ct(const struct nlmsghdr *nlh, void *data)
 int kernel_read_events(struct kernel *k, kernel_entry_fn fn, void *arg)
 {
 	static char buf[128 * 1024];
-	struct parse_ctx p = { fn, arg };
+	struct parse_ctx p = { k, fn, arg };
 	ssize_t n;
 
 	while ((n = recv(mnl_socket_get_fd(k->events), buf, sizeof(buf),
@@ -182,7 +185,7 @@ int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn, void *arg)
 	static char buf[128 * 1024];
 	unsigned int portid = mnl_socket_get_portid(k->ct);
 	struct nfct_filter_dump_mark m = { k->mark_bit, k->mark_bit };
-	struct parse_ctx p = { fn, arg };
+	struct parse_ctx p = { NULL, fn, arg };
 	struct nfct_filter_dump *f;
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;

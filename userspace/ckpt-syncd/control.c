@@ -72,6 +72,7 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 	uint64_t now = syncd_now_ms();
 	const struct counter link[] = {
 		{ "queued", link_queued(&d->link) },
+		{ "held", link_held(&d->link) },
 		{ "lag_ms", link_oldest_unacked_ms(&d->link, now) },
 		{ "internal", d->internal.count },
 		{ "external", d->external.count },
@@ -85,6 +86,7 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 		{ "sessions", s->sessions },
 		{ "peer_sessions", s->peer_sessions },
 		{ "overflows", s->overflows },
+		{ "events", d->kernel.events_received },
 		{ "event_overruns", d->event_overruns },
 		{ "report_errors", d->kernel.report_errors },
 		{ "resyncs_requested", d->resyncs_requested },

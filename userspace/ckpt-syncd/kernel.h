@@ -23,6 +23,7 @@ struct kernel {
 	uint32_t mark_bit;		/* the flag, as a mask of ct->mark */
 	uint32_t seq;
 	uint64_t report_errors;		/* sync state reports refused */
+	uint64_t events_received;	/* conntrack events read */
 };
 
 struct commit_result {

@@ -12,7 +12,7 @@
 #include "link.h"
 #include "log.h"
 
-#define RETRANSMIT_BURST	64	/* messages sent again a tick, at most */
+#define RETRANSMIT_BURST	16	/* messages sent again a tick, at most */
 
 int link_init(struct link *l, int fd, const struct sockaddr_storage *peer,
 	      socklen_t peer_len, uint32_t queue, const struct link_ops *ops,
@@ -45,10 +45,30 @@ static struct out_msg *slot(const struct link *l, uint32_t seq)
 	return l->ring[seq & l->ring_mask];
 }
 
+static void drop_held(struct link *l)
+{
+	uint32_t i;
+
+	for (i = 0; i < SYNC_RX_WINDOW; i++) {
+		free(l->held[i]);
+		l->held[i] = NULL;
+	}
+}
+
+uint32_t link_held(const struct link *l)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < SYNC_RX_WINDOW; i++)
+		n += l->held[i] != NULL;
+	return n;
+}
+
 void link_destroy(struct link *l)
 {
 	uint32_t i;
 
+	drop_held(l);
 	for (i = 0; i <= l->ring_mask; i++)
 		free(l->ring[i]);
 	free(l->ring);
@@ -223,6 +243,37 @@ static void on_hello(struct link *l, const struct sync_hdr *h, uint64_t now)
 	}
 }
 
+/* Keep a message that came ahead of its turn, if it is in the window. */
+static void hold(struct link *l, const uint8_t *buf, size_t len, uint32_t seq)
+{
+	struct out_msg **slot = &l->held[seq % SYNC_RX_WINDOW];
+
+	if (seq - l->expect >= SYNC_RX_WINDOW || *slot)
+		return;	/* too far ahead, or held already */
+	*slot = malloc(sizeof(**slot));
+	if (!*slot)
+		return;	/* it will be sent again */
+	memcpy((*slot)->buf, buf, len);
+	(*slot)->len = (uint16_t)len;
+	l->stats.out_of_order++;
+}
+
+/* Apply the message EXPECT, then those held that follow it. */
+static void apply_in_order(struct link *l, const uint8_t *buf, size_t len)
+{
+	struct out_msg *m;
+	const char *why;
+
+	sync_parse_records(buf, len, l->ops->record, l->arg, &why);
+	l->expect++;
+	while ((m = l->held[l->expect % SYNC_RX_WINDOW])) {
+		l->held[l->expect % SYNC_RX_WINDOW] = NULL;
+		sync_parse_records(m->buf, m->len, l->ops->record, l->arg, &why);
+		free(m);
+		l->expect++;
+	}
+}
+
 static void on_data(struct link *l, const uint8_t *buf, size_t len,
 		    const struct sync_hdr *h)
 {
@@ -238,6 +289,7 @@ static void on_data(struct link *l, const uint8_t *buf, size_t len,
 	if (h->session != l->peer_session) {
 		if (h->seq != 1)
 			return;	/* the session's first message will come */
+		drop_held(l);
 		l->peer_session = h->session;
 		l->expect = 1;
 		l->want_resync = false;
@@ -246,16 +298,12 @@ static void on_data(struct link *l, const uint8_t *buf, size_t len,
 			 h->session);
 	}
 	l->ack_due = true;
-	if (h->seq < l->expect) {
+	if (h->seq < l->expect)
 		l->stats.duplicates++;
-		return;
-	}
-	if (h->seq > l->expect) {
-		l->stats.out_of_order++;
-		return;
-	}
-	sync_parse_records(buf, len, l->ops->record, l->arg, &why);
-	l->expect++;
+	else if (h->seq > l->expect)
+		hold(l, buf, len, h->seq);
+	else
+		apply_in_order(l, buf, len);
 }
 
 static void on_datagram(struct link *l, const uint8_t *buf, size_t len,
@@ -316,23 +364,25 @@ void link_receive(struct link *l, uint64_t now)
 	link_flush(l, now);
 }
 
-/* Go back to the oldest unacknowledged message and send again from it. */
+/*
+ * Send again the oldest unacknowledged messages whose timeout passed, a
+ * few a tick: the peer holds what came after a gap, so filling the gap
+ * moves its acknowledgement past them all.
+ */
 static void retransmit(struct link *l, uint64_t now)
 {
-	struct out_msg *m;
 	uint32_t seq, n = 0;
+	struct out_msg *m;
 
-	if (l->acked >= l->sent_upto)
-		return;
-	m = slot(l, l->acked + 1);
-	if (now - m->sent_ms < l->rto_ms)
-		return;
 	for (seq = l->acked + 1; seq <= l->sent_upto && n < RETRANSMIT_BURST;
-	     seq++, n++) {
+	     seq++) {
 		m = slot(l, seq);
+		if (now - m->sent_ms < l->rto_ms)
+			continue;
 		send_msg(l, m->buf, m->len);
 		m->sent_ms = now;
 		l->stats.retransmitted++;
+		n++;
 	}
 }
 

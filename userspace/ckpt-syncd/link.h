@@ -4,10 +4,11 @@
  * peer over UDP.
  *
  * Each side sends in a session (a random 32-bit id) whose DATA messages
- * are numbered from 1.  The receiver applies them strictly in order and
+ * are numbered from 1.  The receiver applies them strictly in order,
+ * holding up to SYNC_RX_WINDOW that arrive ahead of a gap, and
  * acknowledges the highest it has applied; the sender keeps every message
- * until it is acknowledged and sends again, from the oldest, whatever is
- * not acknowledged within the retransmission timeout (go-back-N).  A
+ * until it is acknowledged and sends again, oldest first, what is not
+ * acknowledged within the retransmission timeout.  A
  * session always starts with the sender's whole state (RESYNC_BEGIN ...
  * RESYNC_END), so a loss the link cannot repair (the queue overflowing,
  * events lost in the kernel, the peer restarting) is repaired by starting
@@ -22,6 +23,9 @@
 
 #include "wire.h"
 
+/* DATA messages ahead of the next expected one, kept until it comes. */
+#define SYNC_RX_WINDOW	256
+
 struct out_msg {
 	uint64_t sent_ms;	/* last transmission, 0 if never */
 	uint16_t len;
@@ -33,7 +37,7 @@ struct link_stats {
 	uint64_t retransmitted;
 	uint64_t received;
 	uint64_t duplicates;
-	uint64_t out_of_order;
+	uint64_t out_of_order;	/* arrived ahead, held until their turn */
 	uint64_t malformed;
 	uint64_t foreign;	/* datagrams not from the peer's address */
 	uint64_t sessions;	/* sessions this side started (resyncs sent) */
@@ -72,6 +76,8 @@ struct link {
 	uint32_t expect;	/* next sequence number from the peer */
 	bool ack_due;
 	bool want_resync;	/* ask the peer for a new session */
+	/* messages that arrived ahead of expect, by seq % SYNC_RX_WINDOW */
+	struct out_msg *held[SYNC_RX_WINDOW];
 
 	uint64_t last_heard_ms;
 	uint64_t last_hello_ms;
@@ -108,6 +114,7 @@ void link_receive(struct link *l, uint64_t now);
 void link_tick(struct link *l, uint64_t now);
 
 uint32_t link_queued(const struct link *l);
+uint32_t link_held(const struct link *l);
 uint64_t link_oldest_unacked_ms(const struct link *l, uint64_t now);
 
 #endif /* CKPT_SYNCD_LINK_H */

@@ -111,6 +111,16 @@ static int option_number(const char *arg, const char *name, unsigned long min,
 
 static int config_file(const char *path, struct options *o);
 
+static int set_command(struct options *o, const char *cmd)
+{
+	if (o->command && strcmp(o->command, cmd)) {
+		fprintf(stderr, "ckpt-syncd: choose one of --status, --commit, --resync\n");
+		return -1;
+	}
+	o->command = cmd;
+	return 0;
+}
+
 static int copy(char *dst, size_t size, const char *arg, const char *name)
 {
 	if (strlen(arg) >= size) {
@@ -152,14 +162,11 @@ static int apply_option(int c, const char *arg, struct options *o)
 		o->json = true;
 		return 0;
 	case 's':
-		o->command = "status";
-		return 0;
+		return set_command(o, "status");
 	case 'c':
-		o->command = "commit";
-		return 0;
+		return set_command(o, "commit");
 	case 'r':
-		o->command = "resync";
-		return 0;
+		return set_command(o, "resync");
 	case 'h':
 		print_usage(stdout);
 		exit(0);
@@ -221,6 +228,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			argv[optind]);
 		return -1;
 	}
+	if (o->dead_ms <= o->keepalive_ms) {
+		fprintf(stderr, "ckpt-syncd: dead (%lu ms) must be longer than keepalive (%lu ms)\n",
+			o->dead_ms, o->keepalive_ms);
+		return -1;
+	}
+	if (!*o->control) {
+		fprintf(stderr, "ckpt-syncd: control needs a path\n");
+		return -1;
+	}
 	if (!o->command && (!*o->local || !*o->peer)) {
 		fprintf(stderr, "ckpt-syncd: the daemon needs --local and --peer\n");
 		print_usage(stderr);
@@ -251,7 +267,7 @@ static int resolve(const char *spec, struct sockaddr_storage *ss,
 		return -1;
 	memcpy(host, spec, hl);
 	host[hl] = '\0';
-	if (getaddrinfo(host, colon + 1, &hints, &ai))
+	if (!strcmp(colon + 1, "0") || getaddrinfo(host, colon + 1, &hints, &ai))
 		return -1;
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*len = ai->ai_addrlen;
@@ -267,7 +283,8 @@ static int open_link_socket(const struct options *o,
 	int fd, buf = 4 << 20;
 
 	if (resolve(o->local, &local, &local_len)) {
-		log_err("config local=%s reason=\"not an ADDR:PORT\"", o->local);
+		log_err("config local=%s reason=\"not ADDR:PORT, with a port from 1 to 65535\"",
+			o->local);
 		return -1;
 	}
 	if (resolve(o->peer, peer, peer_len) ||
@@ -421,7 +438,8 @@ static int daemon_main(const struct options *o)
 	socklen_t peer_len;
 	int fd, ret = 1;
 
-	log_open("ckpt-syncd", o->use_syslog, o->debug);
+	/* Until it runs, the daemon says what is wrong where it was started. */
+	log_open("ckpt-syncd", false, o->debug);
 	fd = open_link_socket(o, &peer, &peer_len);
 	if (fd < 0)
 		return 1;
@@ -440,6 +458,8 @@ static int daemon_main(const struct options *o)
 		goto out;
 	}
 
+	if (o->use_syslog)
+		log_open("ckpt-syncd", true, o->debug);
 	log_info("started local=%s peer=%s control=%s mark=0x%08x",
 		 o->local, o->peer, o->control, d.kernel.mark_bit);
 	d.resync_reason = "start";
