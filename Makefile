@@ -153,6 +153,7 @@ bench:
 	@scripts/install-deps --if-missing
 	@$(MAKE) --no-print-directory all
 	@selftests/bench/nf_ckpt_bench.sh
+	@selftests/bench/ckpt_syncd_bench.sh
 
 demo:
 	@scripts/install-deps --if-missing

@@ -55,6 +55,9 @@ ha_nat_tables()
 	# No pick-up of TCP connections in mid-stream: a connection this node
 	# has no state for is invalid here, not adopted with a new binding.
 	ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+	# Every connection gets the event extension, so a flag set on one
+	# created while no daemon listened is still announced.
+	ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_events=1
 	ip netns exec "$1" nft -f - <<-NFT
 	table ip natlab {
 		chain post {
