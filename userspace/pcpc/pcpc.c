@@ -30,9 +30,9 @@ struct pcpc {
 	struct pcp_request req;
 };
 
-static int print_usage(void)
+static int print_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
 		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
 		"       pcpc [-j] -s SERVER announce\n");
@@ -223,16 +223,20 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int opt;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		print_usage(stdout);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "+js:")) != -1) {
 		if (opt == 'j')
 			c.json = true;
 		else if (opt == 's')
 			server = optarg;
 		else
-			return print_usage();
+			return print_usage(stderr);
 	}
 	if (!server || optind >= argc)
-		return print_usage();
+		return print_usage(stderr);
 	c.server.sin_family = AF_INET;
 	c.server.sin_port = htons(PCP_SERVER_PORT);
 	if (inet_pton(AF_INET, server, &c.server.sin_addr) != 1) {
@@ -244,7 +248,7 @@ int main(int argc, char **argv)
 		c.req.opcode = PCP_OP_ANNOUNCE;
 	else if (strcmp(argv[optind], "map") ||
 		 parse_map(argc - optind, argv + optind, &c.req))
-		return print_usage();
+		return print_usage(stderr);
 
 	n = exchange(&c, out, sizeof(out));
 	if (n < 0)
