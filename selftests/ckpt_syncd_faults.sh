@@ -22,8 +22,7 @@ a() { ip netns exec nat-a "$@"; }
 b() { ip netns exec nat-b "$@"; }
 restart_syncd()
 {
-	kill -9 "$(cat "$HA_RUN/$1.syncd.pid")"
-	sleep 0.5
+	ha_stop_syncd "$1" KILL
 	ha_syncd "$1"
 }
 

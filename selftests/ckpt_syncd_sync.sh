@@ -98,8 +98,7 @@ b conntrack -L -p tcp 2>/dev/null | sed 's/^/# nat-b: /'
 ktap_result "nf_ckpt on nat-b counts 10 001 entries" \
 	$(b "$CKPTCTL" stats | grep -q "^entries: 10001$"; echo $?)
 
-kill "$(cat "$HA_RUN/nat-b.syncd.pid")"
-wait "$(cat "$HA_RUN/nat-b.syncd.pid")" 2>/dev/null
+ha_stop_syncd nat-b
 b conntrack -F 2>/dev/null
 ha_syncd nat-b
 ktap_check "a restarted ckpt-syncd on nat-b gets nat-a's whole state again" \

@@ -147,6 +147,17 @@ ha_syncd()
 	ha_wait 5 test -S "$HA_RUN/$node.sock"
 }
 
+# ha_stop_syncd NODE [SIGNAL]: stop NODE's ckpt-syncd and wait until it
+# is gone (it may not be this shell's child, so not with wait).
+ha_stop_syncd()
+{
+	local pid
+	pid=$(cat "$HA_RUN/$1.syncd.pid")
+
+	kill -"${2:-TERM}" "$pid" 2>/dev/null
+	ha_wait 20 eval "! kill -0 $pid 2>/dev/null"
+}
+
 # ha_status NODE KEY: one value of NODE's ckpt-syncd status.
 ha_status()
 {
