@@ -12,6 +12,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -247,4 +248,27 @@ int kernel_commit(struct kernel *k, struct cache *c, uint64_t now,
 		err = ckpt_adopt(k, c, r);
 	r->ms = now_ms() - start;
 	return err;
+}
+
+void commit_result_str(const struct commit_result *r, char *buf, size_t len)
+{
+	const struct {
+		const char *name;
+		uint64_t value;
+	} field[] = {
+		{ "created", r->created }, { "failed", r->failed },
+		{ "expired", r->expired }, { "adopted", r->adopted },
+		{ "adopt_failed", r->adopt_failed }, { "ms", r->ms },
+	};
+	size_t i, used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(field) && used < len; i++) {
+		n = snprintf(buf + used, len - used, "%s%s=%llu", i ? " " : "",
+			     field[i].name, (unsigned long long)field[i].value);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }

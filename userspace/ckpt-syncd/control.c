@@ -114,20 +114,16 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 
 static void run_command(struct syncd *d, const char *cmd, FILE *f)
 {
+	char result[256];
+
 	if (!strcmp(cmd, "status")) {
 		put_status(d, f, false);
 	} else if (!strcmp(cmd, "status-json")) {
 		put_status(d, f, true);
 	} else if (!strcmp(cmd, "commit")) {
 		syncd_commit(d);
-		fprintf(f, "committed created=%llu failed=%llu expired=%llu adopted=%llu adopt_failed=%llu ms=%llu error=%d\n",
-			(unsigned long long)d->last_commit.created,
-			(unsigned long long)d->last_commit.failed,
-			(unsigned long long)d->last_commit.expired,
-			(unsigned long long)d->last_commit.adopted,
-			(unsigned long long)d->last_commit.adopt_failed,
-			(unsigned long long)d->last_commit.ms,
-			d->last_commit_err);
+		commit_result_str(&d->last_commit, result, sizeof(result));
+		fprintf(f, "committed %s error=%d\n", result, d->last_commit_err);
 	} else if (!strcmp(cmd, "resync")) {
 		d->link.want_resync = true;
 		fprintf(f, "resync requested\n");

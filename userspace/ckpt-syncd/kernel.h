@@ -8,6 +8,7 @@
 #define CKPT_SYNCD_KERNEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <libmnl/libmnl.h>
 
@@ -54,6 +55,9 @@ void kernel_report_sync(struct kernel *k, const struct sync_entry **v,
 
 int kernel_commit(struct kernel *k, struct cache *c, uint64_t now_ms,
 		  struct commit_result *r);
+
+/* R as "created=N failed=N expired=N adopted=N adopt_failed=N ms=N". */
+void commit_result_str(const struct commit_result *r, char *buf, size_t len);
 
 /* Between the files of this layer: nf_ckpt's side (ckpt.c). */
 int ckpt_open(struct kernel *k);

@@ -218,6 +218,7 @@ void syncd_resync(struct syncd *d, uint64_t now)
 void syncd_commit(struct syncd *d)
 {
 	struct commit_result *r = &d->last_commit;
+	char result[256];
 
 	d->last_commit_err = kernel_commit(&d->kernel, &d->external,
 					   syncd_now_ms(), r);
@@ -225,12 +226,8 @@ void syncd_commit(struct syncd *d)
 	d->committed = true;
 	if (d->last_commit_err)
 		log_err("commit reason=\"%s\"", strerror(-d->last_commit_err));
-	log_info("commit entries=%zu created=%llu failed=%llu expired=%llu adopted=%llu adopt_failed=%llu ms=%llu",
-		 d->external.count, (unsigned long long)r->created,
-		 (unsigned long long)r->failed, (unsigned long long)r->expired,
-		 (unsigned long long)r->adopted,
-		 (unsigned long long)r->adopt_failed,
-		 (unsigned long long)r->ms);
+	commit_result_str(r, result, sizeof(result));
+	log_info("commit entries=%zu %s", d->external.count, result);
 	if (!d->last_commit_err)
 		cache_clear(&d->external);
 }

@@ -541,7 +541,7 @@ int main(int argc, char **argv)
 	if (pcpd_nft_setup(&d.nft))
 		goto close;
 	if (pcpd_ckpt_open(&d.ckpt))
-		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace; CHECKPOINT_REQUIRED will not be honoured\"");
+		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace\"");
 	log_event("started epoch=0 mappings=0 checkpoint=%s max=%u interval_ms=%u burst=%u",
 		  pcpd_ckpt_available(&d.ckpt) ? "yes" : "no",
 		  d.subs.policy.max_entries, d.subs.policy.cost_ms,
