@@ -54,7 +54,7 @@ userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/san/ckpt_syncd_wire_test \
 	$(BUILD)/fuzz/pcp_codec_fuzz $(BUILD)/fuzz/ckpt_syncd_wire_fuzz
 
-LIB_SRC := userspace/lib/util.c
+LIB_SRC := userspace/lib/util.c userspace/lib/mapline.c
 CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch]) \
 		include/uapi/linux/nf_ckpt.h
 
@@ -115,8 +115,10 @@ $(BUILD)/fuzz/pcp_codec_fuzz: selftests/fuzz/pcp_codec_fuzz.c $(PCP_DEPS)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
 
-SYNCD_WIRE := userspace/ckpt-syncd/wire.c userspace/ckpt-syncd/cache.c
-SYNCD_WIRE_DEPS := $(SYNCD_WIRE) userspace/ckpt-syncd/wire.h userspace/ckpt-syncd/cache.h
+SYNCD_WIRE := userspace/ckpt-syncd/wire.c userspace/ckpt-syncd/cache.c \
+	      userspace/ckpt-syncd/maps.c $(LIB_SRC)
+SYNCD_WIRE_DEPS := $(SYNCD_WIRE) userspace/ckpt-syncd/wire.h userspace/ckpt-syncd/cache.h \
+		   userspace/ckpt-syncd/maps.h userspace/lib/mapline.h
 
 $(BUILD)/san/ckpt_syncd_wire_test: selftests/host/ckpt_syncd_wire_test.c \
 		selftests/host/ktap.h $(SYNCD_WIRE_DEPS)
@@ -127,7 +129,7 @@ $(BUILD)/fuzz/ckpt_syncd_wire_fuzz: selftests/fuzz/ckpt_syncd_wire_fuzz.c $(SYNC
 	@mkdir -p $(@D)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Iuserspace/ckpt-syncd -o $@ $< userspace/ckpt-syncd/wire.c
+		-Iuserspace/ckpt-syncd -Iuserspace/lib -o $@ $< userspace/ckpt-syncd/wire.c
 
 deps:
 	scripts/install-deps

@@ -4,7 +4,8 @@
  * trip byte for byte; every malformed message is refused whole, with its
  * reason; the cache finds every entry across its growth, deletes, purges
  * by resync generation, and counts remaining lifetimes on the receiver's
- * clock.
+ * clock.  The same for replicated PCP mappings: their records, their text
+ * lines on the pcpd feed, and their store.
  */
 
 #include <arpa/inet.h>
@@ -14,9 +15,11 @@
 
 #include "cache.h"
 #include "ktap.h"
+#include "mapline.h"
+#include "maps.h"
 #include "wire.h"
 
-#define PLAN 27
+#define PLAN 48
 
 static struct sync_entry tcp_entry(uint16_t sport)
 {
@@ -47,19 +50,40 @@ static struct sync_entry tcp_entry(uint16_t sport)
 	return e;
 }
 
+static struct map_record map_entry(uint16_t port)
+{
+	struct map_record m;
+	unsigned int i;
+
+	memset(&m, 0, sizeof(m));
+	m.family = AF_INET;
+	m.proto = 6;
+	inet_pton(AF_INET, "10.0.0.2", m.internal);
+	m.internal_port = port;
+	inet_pton(AF_INET, "198.51.100.1", m.external);
+	m.external_port = (uint16_t)(port + 1000);
+	for (i = 0; i < MAP_NONCE_LEN; i++)
+		m.nonce[i] = (uint8_t)(0xa0 + i);
+	m.lifetime = 593;
+	m.owner = 167772162;
+	return m;
+}
+
 struct got {
 	unsigned int n;
 	uint16_t type[8];
 	struct sync_entry e[8];
+	struct map_record m[8];
 };
 
-static void collect(void *arg, uint16_t type, const struct sync_entry *e)
+static void collect(void *arg, const struct sync_record *r)
 {
 	struct got *g = arg;
 
 	if (g->n < 8) {
-		g->type[g->n] = type;
-		g->e[g->n] = *e;
+		g->type[g->n] = r->type;
+		g->e[g->n] = r->ct;
+		g->m[g->n] = r->map;
 	}
 	g->n++;
 }
@@ -227,6 +251,159 @@ static void test_bad_records(void)
 	ktap_check(refused(bad, len, "family"), "an unknown address family");
 }
 
+static size_t build_maps(uint8_t *buf)
+{
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .seq = 1 };
+	struct map_record m = map_entry(40000), v6 = map_entry(40001);
+	struct sync_writer w;
+
+	v6.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::2", v6.internal);
+	inet_pton(AF_INET6, "2001:db8:1::1", v6.external);
+	sync_msg_start(&w, buf, &h);
+	sync_put_map(&w, SYNC_REC_MAP_UPDATE, &m);
+	sync_put_map(&w, SYNC_REC_MAP_UPDATE, &v6);
+	sync_put_map(&w, SYNC_REC_MAP_DELETE, &m);
+	return sync_msg_finish(&w);
+}
+
+static void test_map_records(void)
+{
+	struct map_record m = map_entry(40000), key, v6;
+	uint8_t buf[SYNC_MTU], bad[SYNC_MTU];
+	size_t len = build_maps(buf), rec = SYNC_HDR_LEN;
+	struct got g = { 0 };
+	const char *why = "";
+
+	ktap_check(!sync_parse_records(buf, len, collect, &g, &why) && g.n == 3 &&
+		   g.type[0] == SYNC_REC_MAP_UPDATE && !memcmp(&g.m[0], &m, sizeof(m)),
+		   "a mapping update is equal field for field");
+	v6 = g.m[1];
+	ktap_check(v6.family == AF_INET6 && v6.internal[0] == 0x20 &&
+		   v6.external[15] == 1 && v6.external_port == 41001,
+		   "an IPv6 mapping keeps its 16-octet addresses");
+	memset(&key, 0, sizeof(key));
+	key.family = m.family;
+	key.proto = m.proto;
+	key.internal_port = m.internal_port;
+	memcpy(key.internal, m.internal, sizeof(key.internal));
+	ktap_check(g.type[2] == SYNC_REC_MAP_DELETE && !memcmp(&g.m[2], &key, sizeof(key)),
+		   "a mapping delete carries the key only");
+
+	/*
+	 * The update's attributes from rec + 4: family 8 octets, proto 8,
+	 * internal 8, internal port 8, external 8, external port 8, nonce 16,
+	 * lifetime 8, owner 8.
+	 */
+	memcpy(bad, buf, len);
+	put16(bad + rec + 68, SYNC_MAP_NONCE);	/* lifetime's type */
+	ktap_check(refused(bad, len, "out of order or repeated"),
+		   "a mapping record with two nonces");
+	memcpy(bad, buf, len);
+	put16(bad + rec + 12, SYNC_MAP_INTERNAL);	/* proto's type */
+	ktap_check(refused(bad, len, "wrong length"),
+		   "a mapping record whose internal address is one octet");
+	memcpy(bad, buf, len);
+	put16(bad + rec + 38, 9);	/* external: 5 octets */
+	ktap_check(refused(bad, len, "wrong length") ||
+		   refused(bad, len, "length past"),
+		   "a mapping address of the wrong length");
+}
+
+/* A key-only record: delete's attributes end before the external address. */
+static void test_map_missing(void)
+{
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .seq = 1 };
+	struct map_record m = map_entry(1);
+	uint8_t buf[SYNC_MTU];
+	struct sync_writer w;
+	size_t len;
+
+	sync_msg_start(&w, buf, &h);
+	sync_put_map(&w, SYNC_REC_MAP_DELETE, &m);
+	len = sync_msg_finish(&w);
+	put16(buf + SYNC_HDR_LEN, SYNC_REC_MAP_UPDATE);
+	ktap_check(refused(buf, len, "lacks a required attribute"),
+		   "a mapping update with only its key");
+}
+
+static void test_map_lines(void)
+{
+	struct map_record m = map_entry(40000), back;
+	char line[MAP_LINE_MAX];
+	const char *why = "";
+	size_t n;
+
+	n = map_line_format(line, "map", &m, false);
+	ktap_check(n && line[n - 1] == '\n' &&
+		   !strncmp(line, "map proto=6 internal=10.0.0.2 internal_port=40000 external=198.51.100.1 external_port=41000 lifetime=593 nonce=a0a1a2a3a4a5a6a7a8a9aaab owner=167772162",
+			    n - 1),
+		   "a mapping's line, field for field");
+	printf("# %s", line);
+	line[n - 1] = '\0';
+	ktap_check(!map_line_parse(line + 4, false, &back, &why) &&
+		   !memcmp(&back, &m, sizeof(m)),
+		   "the line parses back to the same mapping");
+	ktap_check(!map_line_parse("proto=17 internal=10.0.0.3 internal_port=5060",
+				   true, &back, &why) && back.proto == 17 &&
+		   back.internal_port == 5060 && back.family == AF_INET,
+		   "a key-only line");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.3 internal_port=1 colour=red",
+				  true, &back, &why) && strstr(why, "unknown field"),
+		   "an unknown field is refused");
+	ktap_check(map_line_parse("proto=6 proto=6 internal=10.0.0.3 internal_port=1",
+				  true, &back, &why) && strstr(why, "twice"),
+		   "a field given twice is refused");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.3", true, &back, &why) &&
+		   strstr(why, "missing"),
+		   "a missing field is refused");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.300 internal_port=1",
+				  true, &back, &why) && strstr(why, "invalid"),
+		   "a bad address is refused");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.3 internal_port=65536",
+				  true, &back, &why) && strstr(why, "invalid"),
+		   "a port past 65535 is refused");
+	ktap_check(map_line_parse(line + 4, true, &back, &why) &&
+		   strstr(why, "unknown field"),
+		   "a full line where a key is wanted is refused");
+}
+
+static bool odd_port(void *arg, struct map_entry *e)
+{
+	(void)arg;
+	return e->r.internal_port % 2;
+}
+
+static void test_map_store(void)
+{
+	static struct map_store s;
+	struct map_record m;
+	struct map_entry *e;
+	unsigned int i, found = 0;
+
+	for (i = 0; i < 10000; i++) {
+		m = map_entry((uint16_t)(i + 1));
+		maps_update(&s, &m, 1000);
+	}
+	for (i = 0; i < 10000; i++) {
+		m = map_entry((uint16_t)(i + 1));
+		found += maps_find(&s, &m) != NULL;
+	}
+	ktap_check(s.count == 10000 && found == 10000, "10 000 mappings all found");
+	m = map_entry(2);
+	m.lifetime = 10;
+	e = maps_update(&s, &m, 2000);
+	ktap_check(s.count == 10000 && e && maps_now(e, 5500).lifetime == 7 &&
+		   maps_now(e, 12000).lifetime == 0,
+		   "an update replaces; lifetime counts down on this clock");
+	ktap_check(maps_walk(&s, odd_port, NULL) == 5000 && s.count == 5000,
+		   "a walk drops what its function says");
+	ktap_check(maps_delete(&s, &m) && !maps_find(&s, &m) && !maps_delete(&s, &m),
+		   "delete removes once");
+	maps_clear(&s);
+	ktap_check(s.count == 0, "clear empties the store");
+}
+
 static void test_cache(void)
 {
 	struct cache_entry *ce;
@@ -270,5 +447,9 @@ int main(void)
 	test_bad_headers();
 	test_bad_records();
 	test_cache();
+	test_map_records();
+	test_map_missing();
+	test_map_lines();
+	test_map_store();
 	return ktap_done(PLAN);
 }

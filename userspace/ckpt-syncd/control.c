@@ -7,6 +7,7 @@
  *   status-json  one JSON object
  *   commit       commit the external cache; answers when it is done
  *   resync       ask the peer for its whole state again
+ *   feed         pcpd's connection, which stays open (feed.c)
  */
 
 #include <errno.h>
@@ -76,6 +77,10 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 		{ "lag_ms", link_oldest_unacked_ms(&d->link, now) },
 		{ "internal", d->internal.count },
 		{ "external", d->external.count },
+		{ "maps_local", d->maps_local.count },
+		{ "maps_peer", d->maps_peer.count },
+		{ "pcpd_connected", d->feed.fd >= 0 },
+		{ "pcpd_malformed", d->feed.malformed },
 		{ "sent", s->sent },
 		{ "retransmitted", s->retransmitted },
 		{ "received", s->received },
@@ -132,24 +137,46 @@ static void run_command(struct syncd *d, const char *cmd, FILE *f)
 	}
 }
 
+/*
+ * The command line, and only it: what follows is pcpd's feed.  -1 when
+ * none came in time.
+ */
+static int read_command(int fd, char *cmd, size_t size)
+{
+	ssize_t n = recv(fd, cmd, size - 1, MSG_PEEK);
+	size_t len;
+
+	if (n <= 0)
+		return -1;
+	cmd[n] = '\0';
+	len = strcspn(cmd, "\n");
+	if (len < (size_t)n)
+		len++;
+	if (recv(fd, cmd, len, 0) != (ssize_t)len)
+		return -1;
+	cmd[len] = '\0';
+	cmd[strcspn(cmd, "\r\n")] = '\0';
+	return 0;
+}
+
 /* One client, one command; a client that does not write in time is cut. */
 void control_serve(struct syncd *d, int lfd)
 {
 	struct timeval tv = { .tv_sec = 1 };
 	char cmd[64];
-	ssize_t n;
 	FILE *f;
 	int fd;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		n = recv(fd, cmd, sizeof(cmd) - 1, 0);
-		if (n <= 0) {
+		if (read_command(fd, cmd, sizeof(cmd))) {
 			close(fd);
 			continue;
 		}
-		cmd[n] = '\0';
-		cmd[strcspn(cmd, "\r\n")] = '\0';
+		if (!strcmp(cmd, "feed")) {
+			feed_attach(d, fd);
+			continue;
+		}
 		f = fdopen(fd, "w");
 		if (!f) {
 			close(fd);

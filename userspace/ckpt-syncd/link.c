@@ -169,33 +169,52 @@ static void close_msg(struct link *l)
 	l->open = false;
 }
 
-uint32_t link_put_ct(struct link *l, uint16_t type, const struct sync_entry *e,
-		     uint64_t now)
+/* A record of any kind, as PUT writes it into a message. */
+struct put {
+	uint16_t type;
+	const struct sync_entry *ct;
+	const struct map_record *map;
+};
+
+static int put(struct sync_writer *w, const struct put *p)
+{
+	if (p->ct)
+		return sync_put_ct(w, p->type, p->ct);
+	if (p->map)
+		return sync_put_map(w, p->type, p->map);
+	return sync_put_marker(w, p->type);
+}
+
+/* Into the open message, or a new one when it is full. */
+static uint32_t put_record(struct link *l, const struct put *p, uint64_t now)
 {
 	struct sync_writer *w = writer(l);
 
-	if (w && sync_put_ct(w, type, e)) {
+	if (w && put(w, p)) {
 		close_msg(l);
 		link_flush(l, now);
 		w = writer(l);
-		if (w && sync_put_ct(w, type, e))
+		if (w && put(w, p))
 			w = NULL;
 	}
 	return w ? l->next_seq : 0;
 }
 
+uint32_t link_put_ct(struct link *l, uint16_t type, const struct sync_entry *e,
+		     uint64_t now)
+{
+	return put_record(l, &(struct put){ .type = type, .ct = e }, now);
+}
+
+uint32_t link_put_map(struct link *l, uint16_t type,
+		      const struct map_record *m, uint64_t now)
+{
+	return put_record(l, &(struct put){ .type = type, .map = m }, now);
+}
+
 uint32_t link_put_marker(struct link *l, uint16_t type, uint64_t now)
 {
-	struct sync_writer *w = writer(l);
-
-	if (w && sync_put_marker(w, type)) {
-		close_msg(l);
-		link_flush(l, now);
-		w = writer(l);
-		if (w && sync_put_marker(w, type))
-			w = NULL;
-	}
-	return w ? l->next_seq : 0;
+	return put_record(l, &(struct put){ .type = type }, now);
 }
 
 void link_flush(struct link *l, uint64_t now)

@@ -46,7 +46,7 @@ struct link_stats {
 };
 
 struct link_ops {
-	void (*record)(void *arg, uint16_t type, const struct sync_entry *e);
+	void (*record)(void *arg, const struct sync_record *r);
 	void (*acked)(void *arg, uint32_t upto);
 	void (*resync_requested)(void *arg);
 	void (*peer_state)(void *arg, bool up);
@@ -105,6 +105,8 @@ void link_new_session(struct link *l, uint64_t now);
  */
 uint32_t link_put_ct(struct link *l, uint16_t type, const struct sync_entry *e,
 		     uint64_t now);
+uint32_t link_put_map(struct link *l, uint16_t type,
+		      const struct map_record *m, uint64_t now);
 uint32_t link_put_marker(struct link *l, uint16_t type, uint64_t now);
 
 /* Close the open message and send what the window allows. */

@@ -377,7 +377,7 @@ static void on_kernel_events(struct syncd *d)
 static void run(struct syncd *d, struct loop *lp)
 {
 	struct epoll_event evs[8];
-	uint64_t now, ticks;
+	uint64_t now, ticks, last_expiry = 0;
 	bool running = true;
 	int i, n, fd;
 
@@ -397,6 +397,8 @@ static void run(struct syncd *d, struct loop *lp)
 				control_serve(d, fd);
 			else if (fd == d->link.fd)
 				link_receive(&d->link, now);
+			else if (fd == d->feed.fd)
+				feed_io(d, evs[i].events);
 			else if (fd == mnl_socket_get_fd(d->kernel.genl))
 				kernel_drain_reports(&d->kernel);
 			else
@@ -410,12 +412,17 @@ static void run(struct syncd *d, struct loop *lp)
 			syncd_resync(d, now);
 		link_flush(&d->link, now);
 		link_tick(&d->link, now);
+		if (now - last_expiry >= 1000) {
+			maps_expire(d);
+			last_expiry = now;
+		}
 	}
 }
 
 static int setup_loop(struct syncd *d, struct loop *lp, const char *control)
 {
 	lp->ep = epoll_create1(EPOLL_CLOEXEC);
+	d->ep = lp->ep;
 	lp->timer = open_timer();
 	lp->sig = open_signals();
 	lp->control = control_listen(control);
@@ -438,6 +445,7 @@ static int daemon_main(const struct options *o)
 	socklen_t peer_len;
 	int fd, ret = 1;
 
+	d.feed.fd = -1;
 	/* Until it runs, the daemon says what is wrong where it was started. */
 	log_open("ckpt-syncd", false, o->debug);
 	fd = open_link_socket(o, &peer, &peer_len);
@@ -468,6 +476,10 @@ static int daemon_main(const struct options *o)
 	ret = 0;
 	unlink(o->control);
 out:
+	feed_close(&d, "stopping");
+	free(d.feed.out);
+	maps_clear(&d.maps_local);
+	maps_clear(&d.maps_peer);
 	kernel_close(&d.kernel);
 	link_destroy(&d.link);
 	cache_destroy(&d.internal);

@@ -6,6 +6,7 @@
  *   ack from the peer        -> nf_ckpt told the peer holds the entry
  *   record from the peer     -> external cache
  *   takeover (commit)        -> external cache into conntrack, adopted
+ *   pcpd's mappings (feed.c) -> the same, as map records; the peer's to pcpd
  */
 
 #include <errno.h>
@@ -109,29 +110,60 @@ static void on_acked(void *arg, uint32_t upto)
 		kernel_report_sync(&d->kernel, batch, n, NF_CKPT_SYNC_DONE);
 }
 
-static void on_record(void *arg, uint16_t type, const struct sync_entry *e)
+static bool purge_peer_map(void *arg, struct map_entry *e)
+{
+	struct syncd *d = arg;
+
+	if (e->gen == d->ext_gen)
+		return false;
+	feed_send(d, "peer-unmap", &e->r);
+	return true;
+}
+
+static void on_map_record(struct syncd *d, const struct sync_record *r)
+{
+	struct map_entry *e;
+
+	if (r->type == SYNC_REC_MAP_DELETE) {
+		if (maps_delete(&d->maps_peer, &r->map))
+			feed_send(d, "peer-unmap", &r->map);
+		return;
+	}
+	e = maps_update(&d->maps_peer, &r->map, syncd_now_ms());
+	if (!e)
+		return;
+	e->gen = d->ext_gen;
+	feed_send(d, "peer-map", &r->map);
+}
+
+static void on_record(void *arg, const struct sync_record *r)
 {
 	struct syncd *d = arg;
 	struct cache_entry *ce;
-	size_t n;
+	size_t n, maps;
 
-	switch (type) {
+	switch (r->type) {
 	case SYNC_REC_CT_UPDATE:
-		ce = cache_update(&d->external, e, syncd_now_ms());
+		ce = cache_update(&d->external, &r->ct, syncd_now_ms());
 		if (ce)
 			ce->gen = d->ext_gen;
 		break;
 	case SYNC_REC_CT_DELETE:
-		cache_delete(&d->external, e);
+		cache_delete(&d->external, &r->ct);
+		break;
+	case SYNC_REC_MAP_UPDATE:
+	case SYNC_REC_MAP_DELETE:
+		on_map_record(d, r);
 		break;
 	case SYNC_REC_RESYNC_BEGIN:
 		d->ext_gen++;
 		break;
 	case SYNC_REC_RESYNC_END:
 		n = cache_purge(&d->external, d->ext_gen);
-		d->purged += n;
-		log_info("resync-received entries=%zu dropped=%zu",
-			 d->external.count, n);
+		maps = maps_walk(&d->maps_peer, purge_peer_map, d);
+		d->purged += n + maps;
+		log_info("resync-received entries=%zu dropped=%zu maps=%zu maps_dropped=%zu",
+			 d->external.count, n, d->maps_peer.count, maps);
 		break;
 	}
 }
@@ -162,6 +194,18 @@ const struct link_ops syncd_link_ops = {
 	.peer_state = on_peer_state,
 };
 
+static bool resend_map(void *arg, struct map_entry *e)
+{
+	struct syncd *d = arg;
+	uint64_t now = syncd_now_ms();
+	struct map_record r = maps_now(e, now);
+
+	if (!r.lifetime)
+		return true;
+	link_put_map(&d->link, SYNC_REC_MAP_UPDATE, &r, now);
+	return false;
+}
+
 /*
  * A new session with this node's whole state: the flagged connections
  * as the kernel has them now, between RESYNC_BEGIN and RESYNC_END.  Every
@@ -177,8 +221,8 @@ void syncd_resync(struct syncd *d, uint64_t now)
 	unsigned int n = 0;
 	int err;
 
-	log_info("resync reason=\"%s\" entries=%zu", d->resync_reason,
-		 d->internal.count);
+	log_info("resync reason=\"%s\" entries=%zu maps=%zu", d->resync_reason,
+		 d->internal.count, d->maps_local.count);
 	cache_for_each(&d->internal, it, ce) {
 		if (!ce->reported)
 			continue;
@@ -202,6 +246,7 @@ void syncd_resync(struct syncd *d, uint64_t now)
 	if (err)
 		log_err("resync reason=\"conntrack dump failed: %s\"",
 			strerror(-err));
+	maps_walk(&d->maps_local, resend_map, d);
 	link_put_marker(&d->link, SYNC_REC_RESYNC_END, now);
 	link_flush(&d->link, now);
 	if (d->link.overflowed) {
@@ -213,7 +258,8 @@ void syncd_resync(struct syncd *d, uint64_t now)
 /*
  * Takeover: the peer's connections into this kernel, then flagged here.
  * Committed entries leave the external cache: from now on they are this
- * node's, and come back through its own events.
+ * node's, and come back through its own events.  The peer's mappings,
+ * which pcpd already holds on standby, become pcpd's own.
  */
 void syncd_commit(struct syncd *d)
 {
@@ -230,4 +276,5 @@ void syncd_commit(struct syncd *d)
 	log_info("commit entries=%zu %s", d->external.count, result);
 	if (!d->last_commit_err)
 		cache_clear(&d->external);
+	feed_takeover(d);
 }

@@ -12,18 +12,36 @@
 #include "cache.h"
 #include "kernel.h"
 #include "link.h"
+#include "maps.h"
 
 struct report {
 	uint32_t seq;		/* acknowledged with this message */
 	struct sync_entry key;
 };
 
+/* The connection of the local pcpd (feed.c); fd -1 when none. */
+struct feed {
+	int fd;
+	char in[1024];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_cap;
+	uint64_t malformed;
+};
+
 struct syncd {
+	int ep;
 	struct kernel kernel;
 	struct link link;
 	struct cache internal;	/* flagged here, sent to the peer */
 	struct cache external;	/* flagged on the peer, received */
 	uint32_t ext_gen;	/* resync generation of the external cache */
+
+	struct feed feed;
+	struct map_store maps_local;	/* check-pointed by pcpd here, sent */
+	struct map_store maps_peer;	/* check-pointed on the peer, received */
+	uint32_t local_gen;	/* of maps_local, moved by each "begin" */
+	bool takeover_pending;	/* committed; pcpd must take maps_peer */
 
 	/* entries waiting for the ack that lets nf_ckpt mark them synced */
 	struct report *reports;
@@ -47,6 +65,14 @@ extern const struct link_ops syncd_link_ops;
 void syncd_on_event(void *arg, const struct sync_entry *e, bool gone);
 void syncd_resync(struct syncd *d, uint64_t now);
 void syncd_commit(struct syncd *d);
+
+/* feed.c */
+void feed_attach(struct syncd *d, int fd);
+void feed_io(struct syncd *d, uint32_t events);
+void feed_close(struct syncd *d, const char *why);
+void feed_send(struct syncd *d, const char *verb, const struct map_record *r);
+void feed_takeover(struct syncd *d);
+void maps_expire(struct syncd *d);
 
 /* control.c */
 int control_listen(const char *path);

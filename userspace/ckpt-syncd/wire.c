@@ -136,6 +136,42 @@ int sync_put_ct(struct sync_writer *w, uint16_t type,
 	return 0;
 }
 
+/* The most one mapping record can take: IPv6, every attribute. */
+#define MAP_REC_MAX	(REC_HDR_LEN + SYNC_MAP_MAX * ATTR_HDR_LEN + 4 * 4 + \
+			 2 * 16 + MAP_NONCE_LEN + 2 * 4)
+
+int sync_put_map(struct sync_writer *w, uint16_t type,
+		 const struct map_record *m)
+{
+	size_t alen = sync_addr_len(m->family);
+	uint8_t *start = w->buf + w->len;
+	uint8_t *p = start + REC_HDR_LEN;
+	uint16_t port;
+
+	if (w->len + MAP_REC_MAX > SYNC_MTU)
+		return -1;
+
+	p = put_attr(p, SYNC_MAP_FAMILY, &m->family, 1);
+	p = put_attr(p, SYNC_MAP_PROTO, &m->proto, 1);
+	p = put_attr(p, SYNC_MAP_INTERNAL, m->internal, alen);
+	port = htons(m->internal_port);
+	p = put_attr(p, SYNC_MAP_INTERNAL_PORT, &port, 2);
+	if (type == SYNC_REC_MAP_UPDATE) {
+		p = put_attr(p, SYNC_MAP_EXTERNAL, m->external, alen);
+		port = htons(m->external_port);
+		p = put_attr(p, SYNC_MAP_EXTERNAL_PORT, &port, 2);
+		p = put_attr(p, SYNC_MAP_NONCE, m->nonce, MAP_NONCE_LEN);
+		p = put_attr_u32(p, SYNC_MAP_LIFETIME, m->lifetime);
+		p = put_attr_u32(p, SYNC_MAP_OWNER, m->owner);
+	}
+
+	put16(start, type);
+	put16(start + 2, (uint16_t)(p - start));
+	w->len += (size_t)(p - start);
+	w->records++;
+	return 0;
+}
+
 int sync_put_marker(struct sync_writer *w, uint16_t type)
 {
 	uint8_t *p = w->buf + w->len;
@@ -201,17 +237,36 @@ static uint32_t required_attrs(uint16_t type)
 	uint32_t key = 1u << SYNC_CT_FAMILY | 1u << SYNC_CT_PROTO |
 		       1u << SYNC_CT_ORIG_SRC | 1u << SYNC_CT_ORIG_DST |
 		       1u << SYNC_CT_ORIG_PORTS;
+	uint32_t map_key = 1u << SYNC_MAP_FAMILY | 1u << SYNC_MAP_PROTO |
+			   1u << SYNC_MAP_INTERNAL | 1u << SYNC_MAP_INTERNAL_PORT;
 
-	if (type == SYNC_REC_CT_DELETE)
+	switch (type) {
+	case SYNC_REC_CT_DELETE:
 		return key;
+	case SYNC_REC_MAP_DELETE:
+		return map_key;
+	case SYNC_REC_MAP_UPDATE:
+		return (1u << (SYNC_MAP_MAX + 1)) - 2;	/* every one */
+	}
 	return key | 1u << SYNC_CT_REPLY_SRC | 1u << SYNC_CT_REPLY_DST |
 	       1u << SYNC_CT_REPLY_PORTS | 1u << SYNC_CT_STATUS |
 	       1u << SYNC_CT_TIMEOUT;
 }
 
-static int parse_attr(struct sync_entry *e, uint16_t type, const uint8_t *v,
-		      size_t len, const char **why)
+static int parse_family(uint8_t *family, const uint8_t *v, const char **why)
 {
+	*family = v[0];
+	if (*family != AF_INET && *family != AF_INET6) {
+		*why = "unknown address family";
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_ct_attr(void *obj, uint16_t type, const uint8_t *v,
+			 size_t len, const char **why)
+{
+	struct sync_entry *e = obj;
 	size_t alen = sync_addr_len(e->family);
 	struct sync_tuple *t = type >= SYNC_CT_REPLY_SRC ? &e->reply : &e->orig;
 	static const uint8_t fixed[SYNC_CT_MAX + 1] = {
@@ -231,12 +286,7 @@ static int parse_attr(struct sync_entry *e, uint16_t type, const uint8_t *v,
 		e->zone = get16(v);
 		break;
 	case SYNC_CT_FAMILY:
-		e->family = v[0];
-		if (e->family != AF_INET && e->family != AF_INET6) {
-			*why = "unknown address family";
-			return -1;
-		}
-		break;
+		return parse_family(&e->family, v, why);
 	case SYNC_CT_PROTO:
 		e->proto = v[0];
 		break;
@@ -275,15 +325,65 @@ static int parse_attr(struct sync_entry *e, uint16_t type, const uint8_t *v,
 	return 0;
 }
 
-static int parse_ct(const uint8_t *p, size_t len, uint16_t type,
-		    struct sync_entry *e, const char **why)
+static int parse_map_attr(void *obj, uint16_t type, const uint8_t *v,
+			  size_t len, const char **why)
+{
+	struct map_record *m = obj;
+	size_t alen = sync_addr_len(m->family);
+	static const uint8_t fixed[SYNC_MAP_MAX + 1] = {
+		[SYNC_MAP_FAMILY] = 1, [SYNC_MAP_PROTO] = 1,
+		[SYNC_MAP_INTERNAL_PORT] = 2, [SYNC_MAP_EXTERNAL_PORT] = 2,
+		[SYNC_MAP_NONCE] = MAP_NONCE_LEN, [SYNC_MAP_LIFETIME] = 4,
+		[SYNC_MAP_OWNER] = 4,
+	};
+	size_t want = fixed[type] ? fixed[type] : alen;
+
+	if (len != want) {
+		*why = "attribute of the wrong length";
+		return -1;
+	}
+	switch (type) {
+	case SYNC_MAP_FAMILY:
+		return parse_family(&m->family, v, why);
+	case SYNC_MAP_PROTO:
+		m->proto = v[0];
+		break;
+	case SYNC_MAP_INTERNAL:
+		memcpy(m->internal, v, len);
+		break;
+	case SYNC_MAP_INTERNAL_PORT:
+		m->internal_port = get16(v);
+		break;
+	case SYNC_MAP_EXTERNAL:
+		memcpy(m->external, v, len);
+		break;
+	case SYNC_MAP_EXTERNAL_PORT:
+		m->external_port = get16(v);
+		break;
+	case SYNC_MAP_NONCE:
+		memcpy(m->nonce, v, len);
+		break;
+	case SYNC_MAP_LIFETIME:
+		m->lifetime = get32(v);
+		break;
+	case SYNC_MAP_OWNER:
+		m->owner = get32(v);
+		break;
+	}
+	return 0;
+}
+
+typedef int (*attr_fn)(void *obj, uint16_t type, const uint8_t *v,
+		       size_t len, const char **why);
+
+/* The attributes of a record body P, each in turn to FN. */
+static int parse_attrs(const uint8_t *p, size_t len, uint16_t rtype,
+		       uint16_t max, attr_fn fn, void *obj, const char **why)
 {
 	uint32_t seen = 0;
 	uint16_t last = 0;
 	size_t off = 0;
 
-	memset(e, 0, sizeof(*e));
-	e->family = AF_INET;
 	while (off < len) {
 		uint16_t atype, alen;
 
@@ -297,7 +397,7 @@ static int parse_ct(const uint8_t *p, size_t len, uint16_t type,
 			*why = "attribute length past the record's end";
 			return -1;
 		}
-		if (atype == 0 || atype > SYNC_CT_MAX) {
+		if (atype == 0 || atype > max) {
 			*why = "unknown attribute type";
 			return -1;
 		}
@@ -305,30 +405,44 @@ static int parse_ct(const uint8_t *p, size_t len, uint16_t type,
 			*why = "attributes out of order or repeated";
 			return -1;
 		}
-		if (parse_attr(e, atype, p + off + ATTR_HDR_LEN,
-			       alen - ATTR_HDR_LEN, why))
+		if (fn(obj, atype, p + off + ATTR_HDR_LEN, alen - ATTR_HDR_LEN,
+		       why))
 			return -1;
 		seen |= 1u << atype;
 		last = atype;
 		off += ALIGN4(alen);
 	}
-	if ((seen & required_attrs(type)) != required_attrs(type)) {
+	if ((seen & required_attrs(rtype)) != required_attrs(rtype)) {
 		*why = "record lacks a required attribute";
 		return -1;
 	}
 	return 0;
 }
 
-static int parse_record(const uint8_t *p, uint16_t len, uint16_t type,
-			struct sync_entry *e, const char **why)
+static int parse_record(const uint8_t *p, uint16_t len, struct sync_record *r,
+			const char **why)
 {
-	if (type == SYNC_REC_CT_UPDATE || type == SYNC_REC_CT_DELETE)
-		return parse_ct(p + REC_HDR_LEN, len - REC_HDR_LEN, type, e, why);
-	if (len != REC_HDR_LEN) {
+	const uint8_t *body = p + REC_HDR_LEN;
+	size_t blen = len - REC_HDR_LEN;
+
+	memset(r, 0, sizeof(*r));
+	r->type = get16(p);
+	switch (r->type) {
+	case SYNC_REC_CT_UPDATE:
+	case SYNC_REC_CT_DELETE:
+		r->ct.family = AF_INET;
+		return parse_attrs(body, blen, r->type, SYNC_CT_MAX,
+				   parse_ct_attr, &r->ct, why);
+	case SYNC_REC_MAP_UPDATE:
+	case SYNC_REC_MAP_DELETE:
+		r->map.family = AF_INET;
+		return parse_attrs(body, blen, r->type, SYNC_MAP_MAX,
+				   parse_map_attr, &r->map, why);
+	}
+	if (blen) {
 		*why = "marker record with a body";
 		return -1;
 	}
-	memset(e, 0, sizeof(*e));
 	return 0;
 }
 
@@ -337,7 +451,7 @@ static int walk_records(const uint8_t *buf, size_t len, sync_rec_fn fn,
 			void *arg, const char **why)
 {
 	size_t off = SYNC_HDR_LEN;
-	struct sync_entry e;
+	struct sync_record r;
 
 	while (off < len) {
 		uint16_t type, rlen;
@@ -356,10 +470,10 @@ static int walk_records(const uint8_t *buf, size_t len, sync_rec_fn fn,
 			*why = "unknown record type";
 			return -1;
 		}
-		if (parse_record(buf + off, rlen, type, &e, why))
+		if (parse_record(buf + off, rlen, &r, why))
 			return -1;
 		if (fn)
-			fn(arg, type, &e);
+			fn(arg, &r);
 		off += rlen;
 	}
 	return 0;

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mapline.h"
+
 #define SYNC_VERSION	1
 #define SYNC_MTU	1400
 #define SYNC_HDR_LEN	24
@@ -41,6 +43,8 @@ enum sync_rec_type {
 	SYNC_REC_CT_DELETE,	/* gone, or no longer flagged */
 	SYNC_REC_RESYNC_BEGIN,	/* the sender's whole state follows */
 	SYNC_REC_RESYNC_END,	/* ...and is complete: drop what was not in it */
+	SYNC_REC_MAP_UPDATE,	/* a check-pointed PCP mapping, as it is now */
+	SYNC_REC_MAP_DELETE,	/* gone, or no longer check-pointed */
 	__SYNC_REC_MAX,
 	SYNC_REC_MAX = __SYNC_REC_MAX - 1
 };
@@ -62,6 +66,20 @@ enum sync_ct_attr {
 	SYNC_CT_TCP,		/* state, wscale orig, reply, flags orig, reply */
 	__SYNC_CT_MAX,
 	SYNC_CT_MAX = __SYNC_CT_MAX - 1
+};
+
+enum sync_map_attr {
+	SYNC_MAP_FAMILY = 1,	/* u8 */
+	SYNC_MAP_PROTO,		/* u8 */
+	SYNC_MAP_INTERNAL,	/* 4 or 16 octets */
+	SYNC_MAP_INTERNAL_PORT,	/* u16 */
+	SYNC_MAP_EXTERNAL,	/* 4 or 16 octets */
+	SYNC_MAP_EXTERNAL_PORT,	/* u16 */
+	SYNC_MAP_NONCE,		/* 12 octets */
+	SYNC_MAP_LIFETIME,	/* u32, seconds left when the sender read it */
+	SYNC_MAP_OWNER,		/* u32, the subscriber charged */
+	__SYNC_MAP_MAX,
+	SYNC_MAP_MAX = __SYNC_MAP_MAX - 1
 };
 
 struct sync_tuple {
@@ -88,6 +106,15 @@ struct sync_entry {
 	bool has_tcp;
 };
 
+/* A record as parsed: a connection, a mapping, or a marker. */
+struct sync_record {
+	uint16_t type;
+	union {
+		struct sync_entry ct;
+		struct map_record map;
+	};
+};
+
 struct sync_hdr {
 	uint8_t type;
 	uint8_t flags;
@@ -109,6 +136,8 @@ void sync_msg_start(struct sync_writer *w, uint8_t *buf,
 		    const struct sync_hdr *h);
 int sync_put_ct(struct sync_writer *w, uint16_t type,
 		const struct sync_entry *e);
+int sync_put_map(struct sync_writer *w, uint16_t type,
+		 const struct map_record *m);
 int sync_put_marker(struct sync_writer *w, uint16_t type);
 size_t sync_msg_finish(struct sync_writer *w);
 
@@ -116,8 +145,7 @@ size_t sync_msg_finish(struct sync_writer *w);
 int sync_parse_hdr(const uint8_t *buf, size_t len, struct sync_hdr *h,
 		   const char **why);
 
-typedef void (*sync_rec_fn)(void *arg, uint16_t type,
-			    const struct sync_entry *e);
+typedef void (*sync_rec_fn)(void *arg, const struct sync_record *r);
 int sync_parse_records(const uint8_t *buf, size_t len, sync_rec_fn fn,
 		       void *arg, const char **why);
 

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The text form of a replicated PCP mapping (see mapline.h).
+ */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mapline.h"
+#include "util.h"
+
+static const char *addr_str(uint8_t family, const uint8_t *a, char *buf)
+{
+	return inet_ntop(family, a, buf, INET6_ADDRSTRLEN);
+}
+
+size_t map_line_format(char *buf, const char *verb,
+		       const struct map_record *m, bool key_only)
+{
+	char in[INET6_ADDRSTRLEN], ex[INET6_ADDRSTRLEN];
+	char nonce[2 * MAP_NONCE_LEN + 1];
+	int n, i;
+
+	n = snprintf(buf, MAP_LINE_MAX, "%s proto=%u internal=%s internal_port=%u",
+		     verb, m->proto, addr_str(m->family, m->internal, in),
+		     m->internal_port);
+	if (!key_only) {
+		for (i = 0; i < MAP_NONCE_LEN; i++)
+			sprintf(nonce + 2 * i, "%02x", m->nonce[i]);
+		n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n,
+			      " external=%s external_port=%u lifetime=%u nonce=%s owner=%u",
+			      addr_str(m->family, m->external, ex),
+			      m->external_port, m->lifetime, nonce, m->owner);
+	}
+	n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n, "\n");
+	return (size_t)n;
+}
+
+enum { F_PROTO, F_INTERNAL, F_INTERNAL_PORT, F_EXTERNAL, F_EXTERNAL_PORT,
+       F_LIFETIME, F_NONCE, F_OWNER, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+	"proto", "internal", "internal_port", "external", "external_port",
+	"lifetime", "nonce", "owner",
+};
+
+static int parse_addr(const char *s, uint8_t *family, uint8_t *out)
+{
+	uint8_t f = strchr(s, ':') ? AF_INET6 : AF_INET;
+
+	if (*family && *family != f)
+		return -1;
+	*family = f;
+	return inet_pton(f, s, out) == 1 ? 0 : -1;
+}
+
+static int parse_nonce(const char *s, uint8_t *nonce)
+{
+	unsigned int i, byte;
+
+	if (strlen(s) != 2 * MAP_NONCE_LEN)
+		return -1;
+	for (i = 0; i < MAP_NONCE_LEN; i++) {
+		if (sscanf(s + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		nonce[i] = (uint8_t)byte;
+	}
+	return 0;
+}
+
+static int parse_field(int f, const char *v, struct map_record *m)
+{
+	unsigned long n;
+
+	switch (f) {
+	case F_PROTO:
+		if (parse_number(v, 255, &n) || !n)
+			return -1;
+		m->proto = (uint8_t)n;
+		return 0;
+	case F_INTERNAL:
+		return parse_addr(v, &m->family, m->internal);
+	case F_EXTERNAL:
+		return parse_addr(v, &m->family, m->external);
+	case F_INTERNAL_PORT:
+	case F_EXTERNAL_PORT:
+		if (parse_number(v, 65535, &n))
+			return -1;
+		if (f == F_INTERNAL_PORT)
+			m->internal_port = (uint16_t)n;
+		else
+			m->external_port = (uint16_t)n;
+		return 0;
+	case F_LIFETIME:
+	case F_OWNER:
+		if (parse_number(v, UINT32_MAX, &n))
+			return -1;
+		if (f == F_LIFETIME)
+			m->lifetime = (uint32_t)n;
+		else
+			m->owner = (uint32_t)n;
+		return 0;
+	case F_NONCE:
+		return parse_nonce(v, m->nonce);
+	}
+	return -1;
+}
+
+int map_line_parse(const char *fields, bool key_only, struct map_record *m,
+		   const char **why)
+{
+	unsigned int seen = 0, want = key_only ? 0x7 : (1u << F_COUNT) - 1;
+	char copy[MAP_LINE_MAX], *tok, *save, *eq;
+	int f;
+
+	memset(m, 0, sizeof(*m));
+	if (strlen(fields) >= sizeof(copy)) {
+		*why = "line too long";
+		return -1;
+	}
+	strcpy(copy, fields);
+	for (tok = strtok_r(copy, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq) {
+			*why = "a field without '='";
+			return -1;
+		}
+		*eq = '\0';
+		for (f = 0; f < F_COUNT; f++)
+			if (!strcmp(tok, field_names[f]))
+				break;
+		if (f == F_COUNT || !(want & 1u << f)) {
+			*why = "unknown field";
+			return -1;
+		}
+		if (seen & 1u << f) {
+			*why = "a field given twice";
+			return -1;
+		}
+		if (parse_field(f, eq + 1, m)) {
+			*why = "a field's value is invalid";
+			return -1;
+		}
+		seen |= 1u << f;
+	}
+	if (seen != want) {
+		*why = "a field is missing";
+		return -1;
+	}
+	return 0;
+}
+
+bool map_same_key(const struct map_record *a, const struct map_record *b)
+{
+	return a->family == b->family && a->proto == b->proto &&
+	       a->internal_port == b->internal_port &&
+	       !memcmp(a->internal, b->internal, sizeof(a->internal));
+}
