@@ -81,7 +81,8 @@ static void put_line(struct syncd *d, const char *line, size_t len)
 
 		while (cap < f->out_len + len)
 			cap *= 2;
-		if (cap > FEED_OUT_MAX || !(out = realloc(f->out, cap))) {
+		out = cap > FEED_OUT_MAX ? NULL : realloc(f->out, cap);
+		if (!out) {
 			feed_close(d, "pcpd does not read what it is sent");
 			return;
 		}

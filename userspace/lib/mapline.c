@@ -39,8 +39,10 @@ size_t map_line_format(char *buf, const char *verb,
 	return (size_t)n;
 }
 
-enum { F_PROTO, F_INTERNAL, F_INTERNAL_PORT, F_EXTERNAL, F_EXTERNAL_PORT,
-       F_LIFETIME, F_NONCE, F_OWNER, F_COUNT };
+enum {
+	F_PROTO, F_INTERNAL, F_INTERNAL_PORT, F_EXTERNAL, F_EXTERNAL_PORT,
+	F_LIFETIME, F_NONCE, F_OWNER, F_COUNT
+};
 
 static const char *const field_names[F_COUNT] = {
 	"proto", "internal", "internal_port", "external", "external_port",
