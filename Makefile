@@ -62,7 +62,7 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -o $@ $(filter %.c,$^) $(NL_LIBS)
 
-PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c \
+PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/replica.c \
 		   userspace/pcpd/subscriber.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \

@@ -4,8 +4,12 @@
 # The main job, end to end: on an HA NAT pair run by keepalived, a TCP
 # connection protected with PCP's CHECKPOINT_REQUIRED keeps working when
 # the active NAT dies, with every byte delivered and no reset, while an
-# unprotected connection beside it stalls and costs no replication.  The
-# dead node comes back as backup, resynchronises, and takes over again.
+# unprotected connection beside it stalls and costs no replication.  A
+# check-pointed MAP mapping survives too: after the takeover it still
+# takes new inbound connections, its refresh with its nonce is accepted
+# (and one with another nonce refused), and the clients are told of the
+# new epoch.  The dead node comes back as backup, resynchronises, and
+# takes over again.
 #
 # Topology: selftests/lib/ha.sh.  Both NATs run ckpt-syncd and keepalived
 # (contrib/keepalived: the notify script commits the peer's state before
@@ -24,7 +28,7 @@ flagged() { ip netns exec "$1" conntrack -L -p tcp --sport "$2" -m $MARK/$MARK 2
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 ha_topology || ktap_skip_all "cannot build the topology"
 
-ktap_plan 16
+ktap_plan 25
 
 ha_syncd nat-a && ha_syncd nat-b
 ha_keepalived nat-a 150
@@ -44,14 +48,30 @@ echo "# pcpc: $out"
 ktap_result "pcpc: MAP for the client's port 40000 with CHECKPOINT_REQUIRED is granted" \
 	$([[ $out == *'"checkpoint_granted":true'* ]]; echo $?)
 
+# A mapping for a service in the client: inbound connections to it.
+ip netns exec client socat TCP-LISTEN:40002,reuseaddr,fork SYSTEM:'echo mapped' &
+map=$(ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p tcp --port 40002 \
+	--checkpoint --lifetime 600)
+echo "# pcpc: $map"
+eport=$(sed -n 's/.*"external_port":\([0-9]*\).*/\1/p' <<< "$map")
+nonce=$(sed -n 's/.*"nonce":"\([0-9a-f]*\)".*/\1/p' <<< "$map")
+inbound() { ip netns exec server socat -T 3 - TCP:$HA_VIP_OUT:"$eport",connect-timeout=3 < /dev/null 2>/dev/null; }
+ktap_result "pcpc: a check-pointed MAP of port 40002 (external port $eport), reachable from outside" \
+	$([[ $map == *'"checkpoint_granted":true'* ]] && [ "$(inbound)" = mapped ]; echo $?)
+
 ha_stream protected 40000 9000
 ha_stream unprotected 40001 9001
 ktap_check "the stream from port 40000 is flagged on nat-a" \
 	ha_wait 10 eval '[ "$(flagged nat-a 40000)" = 1 ]'
-ktap_check "nat-b holds it, and only it" \
-	ha_wait 10 ha_status_is nat-b external 1
+# Two connections are flagged: the stream, and the inbound one that went
+# through the check-pointed mapping (closed, it waits in TIME_WAIT).
+ktap_check "nat-b holds it and the mapping's inbound connection, and only them" \
+	ha_wait 10 ha_status_is nat-b external 2
 ktap_check "nf_ckpt on nat-a says the peer holds it" \
 	ha_wait 5 eval 'ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=40000 .*sync=done"'
+ktap_check "pcpd on nat-b holds both check-pointed mappings on standby" \
+	ha_wait 10 eval 'ha_status_is nat-b maps_peer 2 &&
+		[ "$(grep -c "standby-map .*port=4000[02] " "$HA_RUN/nat-b.pcpd.log")" -ge 2 ]'
 sleep 2
 
 echo "# nat-a crashes: its processes killed, its links cut"
@@ -60,28 +80,55 @@ unprotected_at_crash=$(wc -l < "$HA_RUN/unprotected.rx")
 ktap_result "both streams flowed through nat-a ($lines_at_crash and $unprotected_at_crash lines)" \
 	$([ "$lines_at_crash" -gt 20 ] && [ "$unprotected_at_crash" -gt 20 ]; echo $?)
 ha_crash nat-a
+ip netns exec client "$PCPC" -j -s $HA_VIP_IN watch --timeout 30 > "$HA_RUN/announce" &
+watcher=$!
 ktap_check "nat-b becomes master and opens its gate" ha_wait 15 ha_master nat-b
 ktap_result "its notify script committed nat-a's state (ckpt-syncd -c)" \
-	$([ "$(ha_status nat-b commits)" = 1 ] && [ "$(ha_status nat-b commit_created)" = 1 ]; echo $?)
+	$([ "$(ha_status nat-b commits)" = 1 ] && [ "$(ha_status nat-b commit_created)" = 2 ]; echo $?)
 ktap_check "the protected stream carries on through nat-b" \
 	ha_wait 20 eval '[ "$(wc -l < "$HA_RUN/protected.rx")" -gt $((lines_at_crash + 40)) ]'
 ktap_result "nat-b has the protected connection, flagged and adopted" \
 	$([ "$(flagged nat-b 40000)" = 1 ] &&
 	  ip netns exec nat-b "$CKPTCTL" list | grep -q "sport=40000"; echo $?)
+ktap_result "pcpd on nat-b took both mappings over and began a new epoch" \
+	$(grep -q "takeover epoch=0 mappings=2 adopted=2" "$HA_RUN/nat-b.pcpd.log"; echo $?)
+wait $watcher
+echo "# announcement: $(cat "$HA_RUN/announce")"
+ktap_result "the client heard an unsolicited ANNOUNCE with the new epoch" \
+	$(grep -Eq '"epoch":[0-9],' "$HA_RUN/announce"; echo $?)
+ktap_check "the mapping takes a new inbound connection through nat-b" \
+	eval '[ "$(inbound)" = mapped ]'
+bad=$(ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p tcp --port 40002 \
+	--checkpoint --lifetime 600 --nonce 000000000000000000000000)
+echo "# pcpc, another nonce: $bad"
+ktap_result "a refresh with another nonce is refused (NOT_AUTHORIZED)" \
+	$([[ $bad == *NOT_AUTHORIZED* ]]; echo $?)
+again=$(ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p tcp --port 40002 \
+	--checkpoint --lifetime 600 --nonce "$nonce")
+echo "# pcpc, its nonce: $again"
+ktap_result "the refresh with its nonce keeps external port $eport and the check-point" \
+	$([[ $again == *'"result":"SUCCESS"'* && $again == *"\"external_port\":$eport,"* &&
+	     $again == *'"checkpoint_granted":true'* ]]; echo $?)
 
 echo "# nat-a returns, as a backup that lost its state"
 ip netns exec nat-a conntrack -F 2>/dev/null
 for l in a-in a-out a-sync; do ip -n nat-a link set $l up; done
 ha_nat_tables nat-a
 ha_syncd nat-a
+ha_pcpd nat-a
 ha_keepalived nat-a 150
-ktap_check "nat-a resynchronises: it holds the protected connection again" \
-	ha_wait 20 ha_status_is nat-a external 1
+# The stream, and the inbound connections before and after the crash.
+ktap_check "nat-a resynchronises: it holds the three flagged connections again" \
+	ha_wait 20 ha_status_is nat-a external 3
+ktap_check "...and both mappings, on standby for its pcpd" \
+	ha_wait 10 ha_status_is nat-a maps_peer 2
 ktap_result "nat-a stays backup (no preemption)" $(! ha_master nat-a; echo $?)
 
 echo "# fail back: keepalived on nat-b stops"
 kill "$(cat "$HA_RUN/nat-b.keepalived.ppid")"
 ktap_check "nat-a becomes master again" ha_wait 15 ha_master nat-a
+ktap_check "...and its pcpd takes both mappings back" \
+	ha_wait 5 grep -q "takeover epoch=0 mappings=2 adopted=2" "$HA_RUN/nat-a.pcpd.log"
 sleep 3
 
 ktap_check "the protected stream: every byte delivered, no reset, through both failovers" \
@@ -91,6 +138,10 @@ ktap_expect_fail "the unprotected stream did not survive the crash" \
 pkill -f "sourceport=40001" 2>/dev/null
 
 for f in "$HA_RUN"/*.syncd.log "$HA_RUN"/*.pcpd.log; do
-	grep -v " info \|: map \|started\|listening" "$f" | head -3 | sed "s|^|# $(basename "$f"): |"
+	if [ "$ktap_fail" = 0 ]; then
+		grep -v " info \|: map \|started\|listening" "$f" | head -3
+	else
+		cat "$f"	# all of it, to see what went wrong
+	fi | sed "s|^|# $(basename "$f"): |"
 done
 ktap_finish

@@ -203,11 +203,12 @@ ha_keepalived()
 }
 
 # ha_pcpd NODE: pcpd on NODE, serving the inside virtual address (it
-# binds it before the address is there); its log is $HA_RUN/NODE.pcpd.log.
+# binds it before the address is there) and replicating its check-pointed
+# mappings through NODE's ckpt-syncd; its log is $HA_RUN/NODE.pcpd.log.
 ha_pcpd()
 {
 	ip netns exec "$1" "$PCPD" --listen $HA_VIP_IN --external $HA_VIP_OUT \
-		>> "$HA_RUN/$1.pcpd.log" 2>&1 &
+		--syncd "$HA_RUN/$1.sock" >> "$HA_RUN/$1.pcpd.log" 2>&1 &
 	echo $! > "$HA_RUN/$1.pcpd.pid"
 }
 

@@ -125,11 +125,11 @@ static void hand_over(struct syncd *d)
 void feed_takeover(struct syncd *d)
 {
 	d->takeover_pending = true;
-	if (d->feed.fd < 0) {
+	if (d->feed.fd < 0 && d->maps_peer.count)
 		log_warning("takeover-waiting maps=%zu reason=\"pcpd is not connected; they are handed over when it connects\"",
 			    d->maps_peer.count);
+	if (d->feed.fd < 0)
 		return;
-	}
 	hand_over(d);
 }
 

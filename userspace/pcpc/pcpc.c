@@ -7,6 +7,7 @@
  *        [--suggest-port PORT] [--prefer-failure] [--checkpoint]
  *        [--nonce HEX] [--delete]
  *   pcpc [-j] -s SERVER announce
+ *   pcpc [-j] -s SERVER watch [--timeout S]
  */
 
 #include <arpa/inet.h>
@@ -35,7 +36,8 @@ static int print_usage(FILE *f)
 	fprintf(f,
 		"usage: pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
 		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
-		"       pcpc [-j] -s SERVER announce\n");
+		"       pcpc [-j] -s SERVER announce\n"
+		"       pcpc [-j] -s SERVER watch [--timeout S]\n");
 	return 2;
 }
 
@@ -209,8 +211,73 @@ static void print(const struct pcpc *c, const struct pcp_request *r,
 		    c->req.checkpoint ? "true" : "false", false);
 	print_field(c->json, false, "checkpoint_granted",
 		    resp->checkpoint ? "true" : "false", false);
+	if (r->opcode == PCP_OP_MAP) {
+		char nonce[2 * PCP_NONCE_LEN + 1];
+		unsigned int i;
+
+		for (i = 0; i < PCP_NONCE_LEN; i++)
+			sprintf(nonce + 2 * i, "%02x", r->nonce[i]);
+		print_field(c->json, false, "nonce", nonce, true);
+	}
 	if (c->json)
 		printf("}\n");
+}
+
+/*
+ * Wait for an unsolicited ANNOUNCE from the server on 224.0.0.1:5350 (RFC
+ * 6887 section 14.1.3): a server that restarted or took over.  The epoch
+ * it carries is printed; exit 1 when none came within TIMEOUT seconds.
+ */
+static int watch(struct pcpc *c, int argc, char **argv)
+{
+	struct sockaddr_in local = { .sin_family = AF_INET,
+				     .sin_port = htons(PCP_CLIENT_PORT) };
+	struct pcp_response resp;
+	struct pcp_request back;
+	struct sockaddr_in from;
+	socklen_t flen;
+	uint8_t msg[PCP_MAX_LEN];
+	unsigned long timeout = 10;
+	struct pollfd pfd;
+	int fd, one = 1, ret = 1;
+	ssize_t n;
+
+	if (argc == 3 && !strcmp(argv[1], "--timeout")) {
+		if (parse_number(argv[2], 86400, &timeout)) {
+			bad_value("timeout", argv[2]);
+			return 2;
+		}
+	} else if (argc != 1) {
+		return print_usage(stderr);
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&local, sizeof(local))) {
+		perror("pcpc: listening on port 5350");
+		goto close;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, (int)timeout * 1000) == 1) {
+		flen = sizeof(from);
+		n = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &flen);
+		/* Only the server's, from its PCP port (section 8.3). */
+		if (n < 0 || from.sin_addr.s_addr != c->server.sin_addr.s_addr ||
+		    from.sin_port != htons(PCP_SERVER_PORT) ||
+		    pcp_parse_response(msg, (size_t)n, &back, &resp) ||
+		    (msg[1] & 0x7f) != PCP_OP_ANNOUNCE)
+			continue;
+		c->req.opcode = PCP_OP_ANNOUNCE;
+		print(c, &c->req, &resp);
+		ret = 0;
+		goto close;
+	}
+	fprintf(stderr, "pcpc: no announcement within %lu s\n", timeout);
+close:
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -244,6 +311,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (!strcmp(argv[optind], "watch"))
+		return watch(&c, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "announce"))
 		c.req.opcode = PCP_OP_ANNOUNCE;
 	else if (strcmp(argv[optind], "map") ||

@@ -324,6 +324,48 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 	return m;
 }
 
+struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
+				     const struct pcpd_mapping *src)
+{
+	struct pcpd_mapping *m;
+	unsigned int b;
+
+	if (pcpd_map_lookup(t, &src->internal_addr, src->protocol,
+			    src->internal_port) ||
+	    port_used(t, src->protocol, src->external_port))
+		return NULL;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return NULL;
+	*m = *src;
+	b = bucket_of(&m->internal_addr, m->protocol, m->internal_port);
+	m->next = t->buckets[b];
+	t->buckets[b] = m;
+	mark_port(t, m->protocol, m->external_port, true);
+	t->count++;
+	return m;
+}
+
+void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m)
+{
+	unlink_mapping(t, m);
+}
+
+struct pcpd_mapping *pcpd_map_by_external(struct pcpd_map_table *t,
+					  uint8_t protocol, uint16_t port)
+{
+	struct pcpd_mapping *m;
+	unsigned int i;
+
+	if (!port_used(t, protocol, port))
+		return NULL;
+	for (i = 0; i < PCPD_MAP_BUCKETS; i++)
+		for (m = t->buckets[i]; m; m = m->next)
+			if (m->protocol == protocol && m->external_port == port)
+				return m;
+	return NULL;
+}
+
 /* Drop the mappings whose lifetime has run out; how many went. */
 unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now,
 			     pcpd_map_gone_fn gone, void *arg)

@@ -24,6 +24,7 @@ struct pcpd_mapping {
 	uint64_t expires;
 	uint32_t subscriber;
 	bool checkpoint;
+	bool standby;		/* the peer's, replicated; ours at takeover */
 };
 
 struct pcpd_map_config {
@@ -83,6 +84,18 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
 				     const struct in6_addr *internal,
 				     uint8_t protocol, uint16_t port);
+/*
+ * A mapping made elsewhere (the peer's, replicated): a copy of M goes in
+ * as it is.  NULL when its key or external port is taken, or memory runs
+ * out.
+ */
+struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
+				     const struct pcpd_mapping *m);
+void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m);
+/* The mapping holding external PORT of PROTOCOL, if any. */
+struct pcpd_mapping *pcpd_map_by_external(struct pcpd_map_table *t,
+					  uint8_t protocol, uint16_t port);
+
 /* Drop the mappings expired at NOW, each handed to GONE first. */
 typedef void (*pcpd_map_gone_fn)(void *arg, const struct pcpd_mapping *m);
 unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now,

@@ -8,6 +8,7 @@
  *   pcpd --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
  *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
+ *        [--syncd CONTROL-SOCKET]
  */
 
 #include <arpa/inet.h>
@@ -23,24 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt.h"
-#include "mapping.h"
-#include "nft.h"
-#include "pcp.h"
-#include "subscriber.h"
+#include "pcpd.h"
 #include "util.h"
-
-#define MAX_LISTEN	8
-
-struct pcpd {
-	struct pcpd_map_table table;
-	struct pcpd_nft nft;
-	struct pcpd_ckpt ckpt;
-	struct pcpd_subscribers subs;
-	struct pollfd fds[MAX_LISTEN + 1];	/* the sockets, then signals */
-	unsigned int n_fds;
-	uint64_t start;
-};
 
 /* SIGINT and SIGTERM arrive on a signalfd polled with the sockets. */
 static int signals_open(void)
@@ -55,7 +40,7 @@ static int signals_open(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static uint64_t now_seconds(void)
+uint64_t now_seconds(void)
 {
 	struct timespec ts;
 
@@ -63,7 +48,7 @@ static uint64_t now_seconds(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static uint64_t now_ms(void)
+uint64_t now_ms(void)
 {
 	struct timespec ts;
 
@@ -72,7 +57,7 @@ static uint64_t now_ms(void)
 }
 
 /* One log line, "pcpd: event key=value ...", to stderr. */
-static void log_event(const char *fmt, ...)
+void log_event(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -83,7 +68,7 @@ static void log_event(const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *addr_str(const struct in6_addr *a, char *buf)
+const char *addr_str(const struct in6_addr *a, char *buf)
 {
 	if (pcp_addr_is_v4mapped(a))
 		return inet_ntop(AF_INET, a->s6_addr + 12, buf, INET6_ADDRSTRLEN);
@@ -91,13 +76,13 @@ static const char *addr_str(const struct in6_addr *a, char *buf)
 }
 
 /* Epoch time: seconds since state began (RFC 6887 section 8.5). */
-static uint32_t epoch(const struct pcpd *d)
+uint32_t epoch(const struct pcpd *d)
 {
 	return (uint32_t)(now_seconds() - d->start);
 }
 
 /* A subscriber is its IPv4 address (an IPv4-mapped INTERNAL). */
-static uint32_t subscriber_id(const struct in6_addr *internal)
+uint32_t subscriber_id(const struct in6_addr *internal)
 {
 	uint32_t a;
 
@@ -105,7 +90,7 @@ static uint32_t subscriber_id(const struct in6_addr *internal)
 	return ntohl(a);
 }
 
-static struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
+struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
 {
 	struct pcpd_ckpt_rule r = {
 		.protocol = m->protocol,
@@ -118,8 +103,8 @@ static struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
 }
 
 /* The rule of a check-pointed mapping going away, or no longer wanted. */
-static void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
-			 const char *why)
+void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
+		  const char *why)
 {
 	struct pcpd_ckpt_rule r = ckpt_rule(m);
 	struct pcpd_subscriber *sub;
@@ -142,8 +127,10 @@ static void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 
 static void on_expired(void *arg, const struct pcpd_mapping *m)
 {
-	if (m->checkpoint)
+	if (m->checkpoint) {
 		ckpt_release(arg, m, "expired");
+		replica_unmap(arg, m);
+	}
 }
 
 /*
@@ -269,6 +256,22 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	return PCP_SUCCESS;
 }
 
+/*
+ * After a MAP succeeded: a check-pointed mapping goes to the replica.  A
+ * client refreshing one of the peer's mappings makes it this node's.
+ */
+static void replicate(struct pcpd *d, const struct pcp_request *req,
+		      const struct in6_addr *source)
+{
+	struct pcpd_mapping *m = pcpd_map_lookup(&d->table, source, req->protocol,
+						 req->internal_port);
+
+	if (!m)
+		return;
+	m->standby = false;
+	replica_map(d, m);
+}
+
 static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 			  const struct in6_addr *source,
 			  struct pcp_response *resp)
@@ -309,9 +312,12 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 			ckpt_release(d, &new, "mapping failed");
 		return dec.result;
 	}
-	if (was && !checkpoint)
+	if (was && !checkpoint) {
 		ckpt_release(d, &old, dec.action == PCPD_MAP_DELETE ?
 			     "deleted" : "renewed without the option");
+		replica_unmap(d, &old);
+	}
+	replicate(d, req, source);
 	resp->lifetime = dec.lifetime;
 	resp->external_addr = dec.external_addr;
 	resp->external_port = dec.external_port;
@@ -449,6 +455,7 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 		{ "checkpoint-max", required_argument, NULL, 'M' },
 		{ "checkpoint-rate", required_argument, NULL, 'R' },
 		{ "checkpoint-burst", required_argument, NULL, 'B' },
+		{ "syncd", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long lo, hi;
@@ -499,6 +506,9 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 				goto usage;
 			d->subs.policy.burst = (unsigned int)lo;
 			break;
+		case 'S':
+			replica_init(d, optarg);
+			break;
 		default:
 			goto usage;
 		}
@@ -508,7 +518,8 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 usage:
 	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
-		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n");
+		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n"
+		"            [--syncd CONTROL-SOCKET]\n");
 	return -1;
 }
 
@@ -521,9 +532,10 @@ int main(int argc, char **argv)
 	static struct pcpd d;
 	bool stopping = false;
 	unsigned int i;
-	int sfd, ret = 1;
+	int sfd, wait, ret = 1;
 
 	d.start = now_seconds();
+	replica_init(&d, NULL);
 	d.subs.policy = (struct pcpd_ckpt_policy){
 		.max_entries = 16, .cost_ms = 100, .burst = 20,
 	};
@@ -547,13 +559,24 @@ int main(int argc, char **argv)
 		  d.subs.policy.max_entries, d.subs.policy.cost_ms,
 		  d.subs.policy.burst);
 
+	/* A restart may have lost mappings: say so (RFC 6887 section 14.1.3). */
+	announce_start(&d);
 	while (!stopping) {
-		if (poll(d.fds, d.n_fds + 1, 1000) < 0 && errno != EINTR)
+		replica_poll(&d, now_ms());
+		wait = announce_poll(&d, now_ms());
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		d.fds[d.n_fds + 1].fd = d.replica.fd;
+		d.fds[d.n_fds + 1].events = POLLIN;
+		d.fds[d.n_fds + 1].revents = 0;
+		if (poll(d.fds, d.n_fds + 2, wait) < 0 && errno != EINTR)
 			break;
 		for (i = 0; i < d.n_fds; i++) {
 			if (d.fds[i].revents & POLLIN)
 				handle_packet(&d, d.fds[i].fd);
 		}
+		if (d.replica.fd >= 0 && d.fds[d.n_fds + 1].revents)
+			replica_input(&d);
 		stopping = d.fds[d.n_fds].revents & POLLIN;
 		/* The kernel expires the elements; the table follows. */
 		pcpd_map_expire(&d.table, now_seconds(), on_expired, &d);
@@ -562,6 +585,7 @@ int main(int argc, char **argv)
 	log_event("stopping mappings=%u", d.table.count);
 	/* Stopping ends every mapping: their rules go with them. */
 	pcpd_map_expire(&d.table, UINT64_MAX, on_expired, &d);
+	replica_close(&d);
 	pcpd_nft_teardown(&d.nft);
 close:
 	pcpd_ckpt_close(&d.ckpt);

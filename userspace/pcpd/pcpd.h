@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpd's state and the helpers its parts share.
+ */
+#ifndef PCPD_H
+#define PCPD_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ckpt.h"
+#include "mapping.h"
+#include "nft.h"
+#include "pcp.h"
+#include "subscriber.h"
+
+#define MAX_LISTEN	8
+
+/* The connection to the local ckpt-syncd (replica.c). */
+struct pcpd_replica {
+	const char *path;	/* its control socket; NULL: none */
+	int fd;
+	char in[4096];
+	size_t in_len;
+	uint64_t retry_ms;	/* next connection attempt */
+	bool said_absent;
+};
+
+/* Unsolicited ANNOUNCEs (RFC 6887 section 14.1.3) still to send. */
+struct pcpd_announce {
+	unsigned int left;
+	uint64_t next_ms;
+	uint64_t interval_ms;
+};
+
+struct pcpd {
+	struct pcpd_map_table table;
+	struct pcpd_nft nft;
+	struct pcpd_ckpt ckpt;
+	struct pcpd_subscribers subs;
+	struct pcpd_replica replica;
+	struct pcpd_announce announce;
+	/* the sockets, then signals, then the replica connection */
+	struct pollfd fds[MAX_LISTEN + 2];
+	unsigned int n_fds;
+	uint64_t start;
+};
+
+uint64_t now_seconds(void);
+uint64_t now_ms(void);
+void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *addr_str(const struct in6_addr *a, char *buf);
+uint32_t epoch(const struct pcpd *d);
+uint32_t subscriber_id(const struct in6_addr *internal);
+struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m);
+void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
+		  const char *why);
+
+/* replica.c */
+void replica_init(struct pcpd *d, const char *path);
+void replica_poll(struct pcpd *d, uint64_t now);
+void replica_input(struct pcpd *d);
+void replica_map(struct pcpd *d, const struct pcpd_mapping *m);
+void replica_unmap(struct pcpd *d, const struct pcpd_mapping *m);
+void replica_close(struct pcpd *d);
+void announce_start(struct pcpd *d);
+int announce_poll(struct pcpd *d, uint64_t now);
+
+#endif /* PCPD_H */

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpd's side of replication: its check-pointed mappings go to the local
+ * ckpt-syncd, which replicates them to the peer; the peer's come back and
+ * are kept on standby (in the table, in nftables and in nf_ckpt, so that
+ * nothing is left to install at takeover).  When this node takes over,
+ * ckpt-syncd says "takeover": the standby mappings become pcpd's own, and
+ * the epoch starts again, announced to the clients (RFC 6887 sections
+ * 8.5 and 14.1.3), since mappings that were not check-pointed are gone.
+ * The lines are those of mapline.h; see ckpt-syncd(8), "The pcpd feed".
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mapline.h"
+#include "pcpd.h"
+
+#define RETRY_MS	1000
+#define ANNOUNCEMENTS	10	/* RFC 6887 section 14.1.3: up to ten */
+#define ANNOUNCE_FIRST_MS 250
+
+void replica_init(struct pcpd *d, const char *path)
+{
+	d->replica.path = path;
+	d->replica.fd = -1;
+}
+
+void replica_close(struct pcpd *d)
+{
+	if (d->replica.fd < 0)
+		return;
+	close(d->replica.fd);
+	d->replica.fd = -1;
+	d->replica.in_len = 0;
+}
+
+static void replica_lost(struct pcpd *d, const char *why)
+{
+	log_event("replica state=lost path=%s reason=\"%s\"", d->replica.path, why);
+	replica_close(d);
+	d->replica.retry_ms = now_ms() + RETRY_MS;
+}
+
+/* A whole line or nothing; a ckpt-syncd that does not read is left. */
+static void send_line(struct pcpd *d, const char *line, size_t len)
+{
+	ssize_t n;
+
+	if (d->replica.fd < 0)
+		return;
+	n = send(d->replica.fd, line, len, MSG_NOSIGNAL);
+	if (n != (ssize_t)len)
+		replica_lost(d, n < 0 ? strerror(errno) : "a line was cut");
+}
+
+static struct map_record record_of(const struct pcpd_mapping *m)
+{
+	struct map_record r = {
+		.family = AF_INET,
+		.proto = m->protocol,
+		.internal_port = m->internal_port,
+		.external_port = m->external_port,
+		.owner = m->subscriber,
+	};
+	uint64_t now = now_seconds();
+
+	memcpy(r.internal, m->internal_addr.s6_addr + 12, 4);
+	memcpy(r.external, m->external_addr.s6_addr + 12, 4);
+	memcpy(r.nonce, m->nonce, MAP_NONCE_LEN);
+	r.lifetime = m->expires > now ? (uint32_t)(m->expires - now) : 0;
+	return r;
+}
+
+void replica_map(struct pcpd *d, const struct pcpd_mapping *m)
+{
+	struct map_record r = record_of(m);
+	char line[MAP_LINE_MAX];
+
+	if (m->checkpoint && !m->standby)
+		send_line(d, line, map_line_format(line, "map", &r, false));
+}
+
+void replica_unmap(struct pcpd *d, const struct pcpd_mapping *m)
+{
+	struct map_record r = record_of(m);
+	char line[MAP_LINE_MAX];
+
+	if (!m->standby)
+		send_line(d, line, map_line_format(line, "unmap", &r, true));
+}
+
+static void connect_replica(struct pcpd *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 1 };
+	struct pcpd_mapping *m;
+	unsigned int i, n = 0;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", d->replica.path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		if (!d->replica.said_absent)
+			log_event("replica state=absent path=%s reason=\"%s\"",
+				  d->replica.path, strerror(errno));
+		d->replica.said_absent = true;
+		d->replica.retry_ms = now_ms() + RETRY_MS;
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	d->replica.fd = fd;
+	d->replica.said_absent = false;
+	/* All of ours; ckpt-syncd drops what it had and we did not send. */
+	send_line(d, "feed\nbegin\n", strlen("feed\nbegin\n"));
+	for (i = 0; i < PCPD_MAP_BUCKETS; i++) {
+		for (m = d->table.buckets[i]; m; m = m->next) {
+			if (m->checkpoint && !m->standby) {
+				replica_map(d, m);
+				n++;
+			}
+		}
+	}
+	send_line(d, "end\n", strlen("end\n"));
+	if (d->replica.fd >= 0)
+		log_event("replica state=connected path=%s maps=%u",
+			  d->replica.path, n);
+}
+
+void replica_poll(struct pcpd *d, uint64_t now)
+{
+	if (d->replica.path && d->replica.fd < 0 && now >= d->replica.retry_ms)
+		connect_replica(d);
+}
+
+/* M goes, with its element, its rule and its replica. */
+static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
+			 const char *why)
+{
+	struct pcpd_nft_mapping e = {
+		.protocol = m->protocol,
+		.external_port = m->external_port,
+		.internal_port = m->internal_port,
+	};
+
+	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
+	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
+	pcpd_nft_del(&d->nft, &e);
+	if (m->checkpoint)
+		ckpt_release(d, m, why);
+	replica_unmap(d, m);
+	pcpd_map_remove(&d->table, m);
+}
+
+/* The peer's mapping, installed here ready for a takeover. */
+static void standby_map(struct pcpd *d, const struct map_record *r)
+{
+	struct pcpd_mapping m = {
+		.protocol = r->proto,
+		.internal_port = r->internal_port,
+		.external_port = r->external_port,
+		.expires = now_seconds() + r->lifetime,
+		.subscriber = r->owner,
+		.checkpoint = true,
+		.standby = true,
+	};
+	struct pcpd_nft_mapping e = {
+		.protocol = r->proto,
+		.external_port = r->external_port,
+		.internal_port = r->internal_port,
+		.timeout = r->lifetime,
+	};
+	struct pcpd_ckpt_rule rule;
+	struct pcpd_subscriber *sub;
+	struct pcpd_mapping *old;
+	char ibuf[INET6_ADDRSTRLEN];
+	const char *msg;
+	int err;
+
+	m.internal_addr.s6_addr[10] = m.internal_addr.s6_addr[11] = 0xff;
+	m.external_addr = m.internal_addr;
+	memcpy(m.internal_addr.s6_addr + 12, r->internal, 4);
+	memcpy(m.external_addr.s6_addr + 12, r->external, 4);
+	memcpy(m.nonce, r->nonce, PCP_NONCE_LEN);
+	memcpy(&e.internal_addr, r->internal, 4);
+	memcpy(&e.external_addr, r->external, 4);
+
+	/* The peer's view wins: it is the one clients were answered from. */
+	old = pcpd_map_lookup(&d->table, &m.internal_addr, m.protocol,
+			      m.internal_port);
+	if (old)
+		drop_mapping(d, old, "replaced by the peer's");
+	old = pcpd_map_by_external(&d->table, m.protocol, m.external_port);
+	if (old)
+		drop_mapping(d, old, "its external port is the peer's");
+
+	err = pcpd_nft_add(&d->nft, &e, false);
+	if (err) {
+		log_event("standby-failed internal=%s proto=%u port=%u reason=nftables:%s",
+			  addr_str(&m.internal_addr, ibuf), m.protocol,
+			  m.internal_port, strerror(-err));
+		return;
+	}
+	rule = ckpt_rule(&m);
+	err = pcpd_ckpt_rule_add(&d->ckpt, &rule, &msg);
+	if (err)
+		log_event("standby-checkpoint-failed internal=%s proto=%u port=%u reason=\"nf_ckpt: %s\"",
+			  addr_str(&m.internal_addr, ibuf), m.protocol,
+			  m.internal_port, msg ? msg : strerror(-err));
+	m.checkpoint = !err;
+	sub = pcpd_subscriber_get(&d->subs, m.subscriber, now_ms());
+	if (sub && m.checkpoint)
+		sub->checkpointed++;
+	if (!pcpd_map_insert(&d->table, &m)) {
+		pcpd_nft_del(&d->nft, &e);
+		if (m.checkpoint)
+			ckpt_release(d, &m, "out of memory");
+		return;
+	}
+	log_event("standby-map internal=%s proto=%u port=%u external_port=%u lifetime=%u",
+		  addr_str(&m.internal_addr, ibuf), m.protocol, m.internal_port,
+		  m.external_port, r->lifetime);
+}
+
+static void standby_unmap(struct pcpd *d, const struct map_record *r)
+{
+	struct in6_addr internal = { 0 };
+	struct pcpd_mapping *m;
+
+	internal.s6_addr[10] = internal.s6_addr[11] = 0xff;
+	memcpy(internal.s6_addr + 12, r->internal, 4);
+	m = pcpd_map_lookup(&d->table, &internal, r->proto, r->internal_port);
+	if (m && m->standby)
+		drop_mapping(d, m, "the peer dropped it");
+}
+
+/* This node is master now: the peer's mappings are ours; a new epoch. */
+static void take_over(struct pcpd *d)
+{
+	struct pcpd_mapping *m;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < PCPD_MAP_BUCKETS; i++) {
+		for (m = d->table.buckets[i]; m; m = m->next) {
+			if (!m->standby)
+				continue;
+			m->standby = false;
+			replica_map(d, m);
+			n++;
+		}
+	}
+	d->start = now_seconds();
+	log_event("takeover epoch=0 mappings=%u adopted=%u", d->table.count, n);
+	announce_start(d);
+}
+
+static void on_line(struct pcpd *d, char *line)
+{
+	char *fields = strchr(line, ' ');
+	struct map_record r;
+	const char *why = "unknown command";
+	bool unmap;
+
+	if (fields)
+		*fields++ = '\0';
+	if (!strcmp(line, "takeover") && !fields) {
+		take_over(d);
+		return;
+	}
+	unmap = !strcmp(line, "peer-unmap");
+	if (fields && (unmap || !strcmp(line, "peer-map")) &&
+	    !map_line_parse(fields, unmap, &r, &why)) {
+		if (r.family == AF_INET && unmap) {
+			standby_unmap(d, &r);
+			return;
+		}
+		if (r.family == AF_INET) {
+			standby_map(d, &r);
+			return;
+		}
+		why = "not IPv4";
+	}
+	log_event("replica-refused reason=\"%s\" command=\"%.32s\"", why, line);
+}
+
+void replica_input(struct pcpd *d)
+{
+	struct pcpd_replica *rp = &d->replica;
+	char *nl, *line;
+	ssize_t n;
+
+	n = recv(rp->fd, rp->in + rp->in_len, sizeof(rp->in) - rp->in_len,
+		 MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			replica_lost(d, n ? strerror(errno) : "ckpt-syncd closed it");
+		return;
+	}
+	rp->in_len += (size_t)n;
+	line = rp->in;
+	while ((nl = memchr(line, '\n', rp->in_len - (size_t)(line - rp->in)))) {
+		*nl = '\0';
+		on_line(d, line);
+		line = nl + 1;
+		if (rp->fd < 0)
+			return;
+	}
+	rp->in_len -= (size_t)(line - rp->in);
+	memmove(rp->in, line, rp->in_len);
+	if (rp->in_len == sizeof(rp->in))
+		replica_lost(d, "a line longer than the buffer");
+}
+
+void announce_start(struct pcpd *d)
+{
+	d->announce.left = ANNOUNCEMENTS;
+	d->announce.next_ms = now_ms();
+	d->announce.interval_ms = ANNOUNCE_FIRST_MS;
+}
+
+/* One unsolicited ANNOUNCE to 224.0.0.1:5350 from each listen address. */
+static void send_announce(struct pcpd *d)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(PCP_CLIENT_PORT) };
+	struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE };
+	struct pcp_response resp = { .result = PCP_SUCCESS, .epoch = epoch(d) };
+	uint8_t out[PCP_HEADER_LEN];
+	struct sockaddr_in self;
+	socklen_t len;
+	unsigned int i;
+	size_t n;
+
+	to.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);
+	n = pcp_build_response(&req, &resp, out);
+	for (i = 0; i < d->n_fds; i++) {
+		len = sizeof(self);
+		if (getsockname(d->fds[i].fd, (struct sockaddr *)&self, &len) ||
+		    setsockopt(d->fds[i].fd, IPPROTO_IP, IP_MULTICAST_IF,
+			       &self.sin_addr, sizeof(self.sin_addr)) ||
+		    sendto(d->fds[i].fd, out, n, 0, (struct sockaddr *)&to,
+			   sizeof(to)) < 0) {
+			/* A backup does not hold the address: quietly, once. */
+			if (d->announce.left == ANNOUNCEMENTS - 1)
+				log_event("announce-failed addr=%s reason=\"%s\"",
+					  inet_ntoa(self.sin_addr), strerror(errno));
+		}
+	}
+}
+
+/* Send what is due; the milliseconds until the next, or -1 for none. */
+int announce_poll(struct pcpd *d, uint64_t now)
+{
+	struct pcpd_announce *a = &d->announce;
+
+	if (!a->left)
+		return -1;
+	if (now >= a->next_ms) {
+		a->left--;
+		send_announce(d);
+		a->next_ms = now + a->interval_ms;
+		a->interval_ms *= 2;	/* at least doubling */
+		if (!a->left)
+			return -1;
+	}
+	return (int)(a->next_ms - now);
+}
