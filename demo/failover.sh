@@ -54,8 +54,11 @@ echo "      nat-a is master; ckpt-syncd on nat-a and nat-b see each other"
 
 say "The application asks for protection: a PCP MAP for its port 40000 with CHECKPOINT_REQUIRED"
 echo "      \$ pcpc -s 192.0.2.1 map -p tcp --port 40000 --lifetime 600 --checkpoint"
-ip netns exec client "$PCPC" -s $HA_VIP_IN map -p tcp --port 40000 \
-	--lifetime 600 --checkpoint | show
+map=$(ip netns exec client "$PCPC" -s $HA_VIP_IN map -p tcp --port 40000 \
+	--lifetime 600 --checkpoint)
+show <<< "$map"
+nonce=$(sed -n 's/^nonce: //p' <<< "$map")
+eport=$(sed -n 's/^external_port: //p' <<< "$map")
 
 say "Two TCP streams of numbered lines to the server: 'protected' from port 40000, 'unprotected' from 40001"
 ha_stream_server protected 9000
@@ -81,6 +84,20 @@ echo "      keepalived made nat-b master $(elapsed "$t0" "$t1") s after the cras
 echo "      its notify script committed nat-a's state, then opened the gate"
 echo "      (until then nat-b drops forwarded packets, so none reaches conntrack first):"
 echo "      ckpt-syncd: created=$(ha_status nat-b commit_created) failed=$(ha_status nat-b commit_failed) adopted=$(ha_status nat-b commit_adopted) in $(ha_status nat-b commit_ms) ms"
+echo "      pcpd on nat-b had the mapping on standby, and now owns it; a new epoch is announced:"
+grep -h "takeover " "$HA_RUN/nat-b.pcpd.log" | show
+
+say "The application renews its mapping with its nonce, as the new epoch tells it to"
+echo "      \$ pcpc -s 192.0.2.1 map -p tcp --port 40000 --lifetime 600 --checkpoint --nonce $nonce"
+renew=$(ip netns exec client "$PCPC" -s $HA_VIP_IN map -p tcp --port 40000 \
+	--lifetime 600 --checkpoint --nonce "$nonce")
+show <<< "$renew"
+if grep -q "^result: SUCCESS" <<< "$renew" &&
+   grep -q "^external_port: $eport\$" <<< "$renew"; then
+	m_how="renewed on nat-b with its nonce; external port $eport kept"
+else
+	m_how="NOT renewed"
+fi
 
 say "Watching the streams through nat-b for 15 s"
 for i in 1 2 3; do
@@ -114,8 +131,10 @@ row unprotected no "$(wc -l < "$HA_RUN/unprotected.tx")" "$(lines unprotected)" 
 	"+$(($(lines unprotected) - before_u))" \
 	"$([ $u_ok = 1 ] && echo "survived (unexpected)" || echo "$u_how")"
 echo
+echo "  mapping:  $m_how"
 echo "  failover: nat-b master $(elapsed "$t0" "$t1") s after the crash; commit of $(ha_status nat-b commit_created) entry in $(ha_status nat-b commit_ms) ms"
 
 [ $p_ok = 1 ] && [ $u_ok = 0 ] || fail "the protected stream did not survive, or the unprotected one did"
+[ "$m_how" != "NOT renewed" ] || fail "the protected mapping was not renewed on nat-b"
 echo
 echo "demo passed"

@@ -19,7 +19,7 @@
 #include "maps.h"
 #include "wire.h"
 
-#define PLAN 48
+#define PLAN 49
 
 static struct sync_entry tcp_entry(uint16_t sport)
 {
@@ -363,6 +363,9 @@ static void test_map_lines(void)
 	ktap_check(map_line_parse("proto=6 internal=10.0.0.3 internal_port=65536",
 				  true, &back, &why) && strstr(why, "invalid"),
 		   "a port past 65535 is refused");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.2 internal_port=1 external=198.51.100.1 external_port=1 lifetime=1 nonce=a0a1a2a3a4a5a6a7a8a9aaxy owner=1",
+				  false, &back, &why) && strstr(why, "invalid"),
+		   "a nonce that is not hex is refused");
 	ktap_check(map_line_parse(line + 4, true, &back, &why) &&
 		   strstr(why, "unknown field"),
 		   "a full line where a key is wanted is refused");

@@ -73,16 +73,14 @@ ha_nat_tables()
 	ip netns exec "$1" nft -f "$HA_RUN/$1.gate.nft"
 }
 
-ha_node()
+# ha_node_up NODE: addresses, forwarding and tables on NODE's links
+# (NODE-in and NODE-out already in its namespace).
+ha_node_up()
 {
 	local node=$1 p o
 	p=$(ha_pfx "$node")
 	o=$(ha_octet "$node")
 
-	ip link add $p-in netns "$node" type veth peer name sw-${p}i netns sw
-	ip link add $p-out netns "$node" type veth peer name sw-${p}o netns sw
-	ip -n sw link set sw-${p}i master br-in up
-	ip -n sw link set sw-${p}o master br-out up
 	ip -n "$node" addr add 192.0.2.$o/24 dev $p-in
 	ip -n "$node" addr add 198.51.100.$o/24 dev $p-out
 	ip -n "$node" link set $p-in up
@@ -91,11 +89,19 @@ ha_node()
 	ha_nat_tables "$node"
 }
 
-# ha_topology: the namespaces, links and tables above; nf_ckpt loaded.
-ha_topology()
+# ha_sync_up NODE: the sync link's address (NODE-sync in its namespace).
+ha_sync_up()
 {
-	local ns
+	local p
+	p=$(ha_pfx "$1")
 
+	ip -n "$1" addr add "$(ha_sync_addr "$1")"/24 dev $p-sync
+	ip -n "$1" link set $p-sync up
+}
+
+# ha_modules: what every member of the lab needs loaded, nf_ckpt included.
+ha_modules()
+{
 	modprobe nf_conntrack && modprobe nf_conntrack_netlink &&
 		modprobe nft_nat && modprobe nft_fib_ipv4 && modprobe veth &&
 		modprobe bridge || return 1
@@ -104,11 +110,23 @@ ha_topology()
 		insmod "$TOP_DIR/nf_ckpt.ko" || return 1
 	fi
 	mkdir -p "$HA_RUN"
+}
 
-	for ns in sw client server nat-a nat-b; do
-		ip netns add $ns
-		ip -n $ns link set lo up
+# ha_namespaces NS...: new namespaces, loopback up.
+ha_namespaces()
+{
+	local ns
+
+	for ns in "$@"; do
+		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
 	done
+}
+
+# ha_edge: the switch (namespace sw, bridges br-in and br-out), the client
+# and the server.
+ha_edge()
+{
+	ha_namespaces sw client server || return 1
 	ip -n sw link add br-in type bridge
 	ip -n sw link add br-out type bridge
 	ip -n sw link set br-in up
@@ -123,13 +141,25 @@ ha_topology()
 	ip -n client link set c0 up
 	ip -n server link set s0 up
 	ip -n client route add default via $HA_VIP_IN
+}
 
-	ha_node nat-a && ha_node nat-b || return 1
+# ha_topology: the namespaces, links and tables above, in one machine;
+# nf_ckpt loaded.
+ha_topology()
+{
+	local node p
+
+	ha_modules && ha_edge && ha_namespaces nat-a nat-b || return 1
+	for node in nat-a nat-b; do
+		p=$(ha_pfx $node)
+		ip link add $p-in netns $node type veth peer name sw-${p}i netns sw
+		ip link add $p-out netns $node type veth peer name sw-${p}o netns sw
+		ip -n sw link set sw-${p}i master br-in up
+		ip -n sw link set sw-${p}o master br-out up
+		ha_node_up $node || return 1
+	done
 	ip link add a-sync netns nat-a type veth peer name b-sync netns nat-b
-	ip -n nat-a addr add 203.0.113.1/24 dev a-sync
-	ip -n nat-b addr add 203.0.113.2/24 dev b-sync
-	ip -n nat-a link set a-sync up
-	ip -n nat-b link set b-sync up
+	ha_sync_up nat-a && ha_sync_up nat-b
 }
 
 # ha_syncd NODE: start ckpt-syncd on NODE; its log is $HA_RUN/NODE.syncd.log.
@@ -231,6 +261,34 @@ ha_crash()
 	ip -n "$node" link set $p-in down
 	ip -n "$node" link set $p-out down
 	ip -n "$node" link set $p-sync down
+}
+
+# ha_service PORT: a service in the client on TCP PORT that says "mapped".
+ha_service()
+{
+	ip netns exec client socat TCP-LISTEN:"$1",reuseaddr,fork SYSTEM:'echo mapped' &
+}
+
+# ha_map PORT [PCPC-ARG...]: the client asks for a check-pointed MAP of its
+# TCP PORT, lifetime 600; pcpc's JSON answer.
+ha_map()
+{
+	local port=$1
+	shift
+
+	ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p tcp --port "$port" \
+		--checkpoint --lifetime 600 "$@"
+}
+
+# ha_json KEY JSON: the value of KEY in pcpc's one-line JSON answer.
+ha_json() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<< "$2"; }
+
+# ha_inbound PORT: what the server gets on connecting to the pair's
+# outside address, PORT (a mapping's external port).
+ha_inbound()
+{
+	ip netns exec server socat -T 3 - TCP:$HA_VIP_OUT:"$1",connect-timeout=3 \
+		< /dev/null 2>/dev/null
 }
 
 # ha_stream_server NAME PORT: the server writes what it receives on PORT

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "syncd.h"
+#include "util.h"
 
 /* A pcpd that reads nothing of this is cut; it resends all when back. */
 #define FEED_OUT_MAX	(4u << 20)
@@ -160,8 +161,9 @@ static bool drop_unseen(void *arg, struct map_entry *e)
 	return true;
 }
 
-static void on_line(struct syncd *d, char *line)
+static bool on_line(void *arg, char *line)
 {
+	struct syncd *d = arg;
 	char *fields = strchr(line, ' ');
 	struct map_record r;
 	struct map_entry *e;
@@ -172,14 +174,14 @@ static void on_line(struct syncd *d, char *line)
 		*fields++ = '\0';
 	if (!strcmp(line, "begin") && !fields) {
 		d->local_gen++;
-		return;
+		return true;
 	}
 	if (!strcmp(line, "end") && !fields) {
 		size_t n = maps_walk(&d->maps_local, drop_unseen, d);
 
 		log_info("pcpd-feed state=synced local_maps=%zu dropped=%zu",
 			 d->maps_local.count, n);
-		return;
+		return true;
 	}
 	unmap = !strcmp(line, "unmap");
 	if (!fields || (!unmap && strcmp(line, "map"))) {
@@ -191,22 +193,22 @@ static void on_line(struct syncd *d, char *line)
 	if (unmap) {
 		maps_delete(&d->maps_local, &r);
 		link_put_map(&d->link, SYNC_REC_MAP_DELETE, &r, syncd_now_ms());
-		return;
+		return true;
 	}
 	e = maps_update(&d->maps_local, &r, syncd_now_ms());
 	if (e)
 		e->gen = d->local_gen;
 	link_put_map(&d->link, SYNC_REC_MAP_UPDATE, &r, syncd_now_ms());
-	return;
+	return true;
 bad:
 	d->feed.malformed++;
 	log_warning("pcpd-feed-refused reason=\"%s\" command=\"%.32s\"", why, line);
+	return true;
 }
 
 void feed_io(struct syncd *d, uint32_t events)
 {
 	struct feed *f = &d->feed;
-	char *nl, *line;
 	ssize_t n;
 
 	if (events & EPOLLOUT)
@@ -221,15 +223,7 @@ void feed_io(struct syncd *d, uint32_t events)
 	}
 	if (n < 0)
 		return;
-	f->in_len += (size_t)n;
-	line = f->in;
-	while ((nl = memchr(line, '\n', f->in_len - (size_t)(line - f->in)))) {
-		*nl = '\0';
-		on_line(d, line);
-		line = nl + 1;
-	}
-	f->in_len -= (size_t)(line - f->in);
-	memmove(f->in, line, f->in_len);
+	f->in_len = split_lines(f->in, f->in_len + (size_t)n, on_line, d);
 	if (f->in_len == sizeof(f->in)) {
 		d->feed.malformed++;
 		feed_close(d, "a line longer than the buffer");

@@ -59,20 +59,6 @@ static int parse_addr(const char *s, uint8_t *family, uint8_t *out)
 	return inet_pton(f, s, out) == 1 ? 0 : -1;
 }
 
-static int parse_nonce(const char *s, uint8_t *nonce)
-{
-	unsigned int i, byte;
-
-	if (strlen(s) != 2 * MAP_NONCE_LEN)
-		return -1;
-	for (i = 0; i < MAP_NONCE_LEN; i++) {
-		if (sscanf(s + 2 * i, "%2x", &byte) != 1)
-			return -1;
-		nonce[i] = (uint8_t)byte;
-	}
-	return 0;
-}
-
 static int parse_field(int f, const char *v, struct map_record *m)
 {
 	unsigned long n;
@@ -106,7 +92,7 @@ static int parse_field(int f, const char *v, struct map_record *m)
 			m->owner = (uint32_t)n;
 		return 0;
 	case F_NONCE:
-		return parse_nonce(v, m->nonce);
+		return parse_hex(v, m->nonce, MAP_NONCE_LEN);
 	}
 	return -1;
 }

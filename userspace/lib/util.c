@@ -3,8 +3,11 @@
  * Small helpers shared by the userspace programs.
  */
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -25,4 +28,36 @@ int parse_number(const char *s, unsigned long max, unsigned long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int parse_hex(const char *s, uint8_t *out, size_t len)
+{
+	unsigned int byte;
+	size_t i;
+
+	if (strlen(s) != 2 * len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)s[2 * i]) ||
+		    !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		out[i] = (uint8_t)byte;
+	}
+	return 0;
+}
+
+size_t split_lines(char *buf, size_t len, line_fn fn, void *arg)
+{
+	char *line = buf, *nl;
+
+	while ((nl = memchr(line, '\n', len - (size_t)(line - buf)))) {
+		*nl = '\0';
+		if (!fn(arg, line))
+			return 0;
+		line = nl + 1;
+	}
+	len -= (size_t)(line - buf);
+	memmove(buf, line, len);
+	return len;
 }

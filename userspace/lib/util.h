@@ -7,6 +7,21 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 int parse_number(const char *s, unsigned long max, unsigned long *out);
+
+/* Exactly 2 * LEN hex digits into LEN octets; -1 for anything else. */
+int parse_hex(const char *s, uint8_t *out, size_t len);
+
+/*
+ * Each whole line of BUF (LEN octets read so far) to FN, its newline
+ * replaced by NUL; FN returns false to stop.  What follows the last
+ * newline moves to the start of BUF; its length is returned.
+ */
+typedef bool (*line_fn)(void *arg, char *line);
+size_t split_lines(char *buf, size_t len, line_fn fn, void *arg);
 
 #endif /* CKPT_UTIL_H */

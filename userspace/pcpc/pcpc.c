@@ -47,20 +47,6 @@ static int bad_value(const char *what, const char *value)
 	return -1;
 }
 
-static int parse_nonce(const char *hex, uint8_t *nonce)
-{
-	unsigned int i, byte;
-
-	if (strlen(hex) != 2 * PCP_NONCE_LEN)
-		return -1;
-	for (i = 0; i < PCP_NONCE_LEN; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			return -1;
-		nonce[i] = (uint8_t)byte;
-	}
-	return 0;
-}
-
 static int parse_map(int argc, char **argv, struct pcp_request *r)
 {
 	static const struct option options[] = {
@@ -107,7 +93,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 			r->checkpoint = true;
 			break;
 		case 'n':
-			if (parse_nonce(optarg, r->nonce)) {
+			if (parse_hex(optarg, r->nonce, PCP_NONCE_LEN)) {
 				fprintf(stderr, "pcpc: a nonce is %d hex digits\n",
 					2 * PCP_NONCE_LEN);
 				return -1;

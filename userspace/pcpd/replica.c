@@ -20,6 +20,7 @@
 
 #include "mapline.h"
 #include "pcpd.h"
+#include "util.h"
 
 #define RETRY_MS	1000
 #define ANNOUNCEMENTS	10	/* RFC 6887 section 14.1.3: up to ten */
@@ -192,9 +193,17 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 	memcpy(&e.internal_addr, r->internal, 4);
 	memcpy(&e.external_addr, r->external, 4);
 
-	/* The peer's view wins: it is the one clients were answered from. */
 	old = pcpd_map_lookup(&d->table, &m.internal_addr, m.protocol,
 			      m.internal_port);
+	/* A refresh on the peer: the same mapping, with a new lifetime. */
+	if (old && old->standby && old->external_port == m.external_port &&
+	    !memcmp(&old->external_addr, &m.external_addr, sizeof(m.external_addr)) &&
+	    !pcpd_nft_add(&d->nft, &e, true)) {
+		old->expires = m.expires;
+		memcpy(old->nonce, m.nonce, PCP_NONCE_LEN);
+		return;
+	}
+	/* The peer's view wins: it is the one clients were answered from. */
 	if (old)
 		drop_mapping(d, old, "replaced by the peer's");
 	old = pcpd_map_by_external(&d->table, m.protocol, m.external_port);
@@ -261,8 +270,10 @@ static void take_over(struct pcpd *d)
 	announce_start(d);
 }
 
-static void on_line(struct pcpd *d, char *line)
+/* One line from ckpt-syncd; false once the connection is gone. */
+static bool on_line(void *arg, char *line)
 {
+	struct pcpd *d = arg;
 	char *fields = strchr(line, ' ');
 	struct map_record r;
 	const char *why = "unknown command";
@@ -272,28 +283,27 @@ static void on_line(struct pcpd *d, char *line)
 		*fields++ = '\0';
 	if (!strcmp(line, "takeover") && !fields) {
 		take_over(d);
-		return;
+		return d->replica.fd >= 0;
 	}
 	unmap = !strcmp(line, "peer-unmap");
 	if (fields && (unmap || !strcmp(line, "peer-map")) &&
 	    !map_line_parse(fields, unmap, &r, &why)) {
-		if (r.family == AF_INET && unmap) {
+		if (r.family == AF_INET && unmap)
 			standby_unmap(d, &r);
-			return;
-		}
-		if (r.family == AF_INET) {
+		else if (r.family == AF_INET)
 			standby_map(d, &r);
-			return;
-		}
-		why = "not IPv4";
+		else
+			why = "not IPv4";
+		if (r.family == AF_INET)
+			return d->replica.fd >= 0;
 	}
 	log_event("replica-refused reason=\"%s\" command=\"%.32s\"", why, line);
+	return true;
 }
 
 void replica_input(struct pcpd *d)
 {
 	struct pcpd_replica *rp = &d->replica;
-	char *nl, *line;
 	ssize_t n;
 
 	n = recv(rp->fd, rp->in + rp->in_len, sizeof(rp->in) - rp->in_len,
@@ -303,18 +313,8 @@ void replica_input(struct pcpd *d)
 			replica_lost(d, n ? strerror(errno) : "ckpt-syncd closed it");
 		return;
 	}
-	rp->in_len += (size_t)n;
-	line = rp->in;
-	while ((nl = memchr(line, '\n', rp->in_len - (size_t)(line - rp->in)))) {
-		*nl = '\0';
-		on_line(d, line);
-		line = nl + 1;
-		if (rp->fd < 0)
-			return;
-	}
-	rp->in_len -= (size_t)(line - rp->in);
-	memmove(rp->in, line, rp->in_len);
-	if (rp->in_len == sizeof(rp->in))
+	rp->in_len = split_lines(rp->in, rp->in_len + (size_t)n, on_line, d);
+	if (rp->fd >= 0 && rp->in_len == sizeof(rp->in))
 		replica_lost(d, "a line longer than the buffer");
 }
 
