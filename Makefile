@@ -63,13 +63,14 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 	$(CC) $(CFLAGS) $(san) -o $@ $(filter %.c,$^) $(NL_LIBS)
 
 PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/replica.c \
+		   userspace/pcpd/peer.c userspace/pcpd/peer_request.c \
 		   userspace/pcpd/subscriber.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
 		$(PCPD_DEPS) $(LIB_SRC) include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -Iuserspace/pcpd -o $@ $< \
-		$(PCPD_DAEMON_SRC) $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS)
+		$(PCPD_DAEMON_SRC) $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS) $(NFCT_LIBS)
 
 SYNCD_SRC := $(wildcard userspace/ckpt-syncd/*.c) userspace/lib/log.c
 SYNCD_DEPS := $(SYNCD_SRC) $(wildcard userspace/ckpt-syncd/*.h userspace/lib/*.[ch]) \

@@ -19,19 +19,13 @@
 in_guest "$@"
 . "$SELFTESTS_DIR/lib/guest.sh"
 
-PCPD=$TOP_DIR/build/san/pcpd
-PCPC=$TOP_DIR/build/san/pcpc
-LOG=/tmp/pcpd.log
-MARK=0x80000000
+LOG=$PCPD_LOG
+MARK=$CKPT_MARK
 NONCE=0102030405060708090a0b0c
 NONCE2=0c0b0a090807060504030201
 NONCE3=0a0a0a0a0b0b0b0b0c0c0c0c
 
-nat() { ip netns exec nat "$@"; }
-pcpc() { ip netns exec client "$PCPC" -j -s 192.0.2.1 "$@"; }
 pcpc2() { ip netns exec client2 "$PCPC" -j -s 10.0.3.1 "$@"; }
-field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
-granted() { [ "$(field result <<< "$1")" = SUCCESS ] && [ "$(field checkpoint_granted <<< "$1")" = "$2" ]; }
 rules() { nat "$CKPTCTL" rule list; }
 has_rule() { rules | grep -q "^proto=$1 addr=$2 port=$3 .*owner=$4$"; }
 

@@ -25,6 +25,19 @@ slab_bytes()
 	awk '$1 ~ /^kmalloc-/ { sum += $2 * $4 } END { print sum }' /proc/slabinfo
 }
 
+# For the pcpd tests on nat_topology: the sanitized builds, pcpd's log,
+# the flag's mark bit (the default), and pcpc's JSON answers.
+PCPD=${PCPD:-$TOP_DIR/build/san/pcpd}
+PCPC=${PCPC:-$TOP_DIR/build/san/pcpc}
+PCPD_LOG=/tmp/pcpd.log
+CKPT_MARK=0x80000000
+nat() { ip netns exec nat "$@"; }
+pcpc() { ip netns exec client "$PCPC" -j -s 192.0.2.1 "$@"; }
+# field KEY < JSON: the value of KEY
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+# granted JSON true|false: SUCCESS, with check-pointing granted or not
+granted() { [ "$(field result <<< "$1")" = SUCCESS ] && [ "$(field checkpoint_granted <<< "$1")" = "$2" ]; }
+
 # Is the generic netlink family NAME registered in this namespace?
 genl_family_present()
 {

@@ -6,6 +6,8 @@
  *   pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S]
  *        [--suggest-port PORT] [--prefer-failure] [--checkpoint]
  *        [--nonce HEX] [--delete]
+ *   pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT
+ *        [--lifetime S] [--suggest-port PORT] [--checkpoint] [--nonce HEX]
  *   pcpc [-j] -s SERVER announce
  *   pcpc [-j] -s SERVER watch [--timeout S]
  */
@@ -36,6 +38,8 @@ static int print_usage(FILE *f)
 	fprintf(f,
 		"usage: pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
 		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
+		"       pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT [--lifetime S]\n"
+		"            [--suggest-port PORT] [--checkpoint] [--nonce HEX]\n"
 		"       pcpc [-j] -s SERVER announce\n"
 		"       pcpc [-j] -s SERVER watch [--timeout S]\n");
 	return 2;
@@ -45,6 +49,25 @@ static int bad_value(const char *what, const char *value)
 {
 	fprintf(stderr, "pcpc: bad %s '%s'\n", what, value);
 	return -1;
+}
+
+/* The remote peer of a PEER request: an IPv4 address and a port. */
+static int parse_peer(const char *s, struct pcp_request *r)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(addr) ||
+	    parse_number(colon + 1, 65535, &port) || !port)
+		return -1;
+	memcpy(addr, s, (size_t)(colon - s));
+	addr[colon - s] = '\0';
+	r->peer_addr.s6_addr[10] = r->peer_addr.s6_addr[11] = 0xff;
+	if (inet_pton(AF_INET, addr, r->peer_addr.s6_addr + 12) != 1)
+		return -1;
+	r->peer_port = (uint16_t)port;
+	return 0;
 }
 
 static int parse_map(int argc, char **argv, struct pcp_request *r)
@@ -57,6 +80,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		{ "checkpoint", no_argument, NULL, 'c' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "delete", no_argument, NULL, 'd' },
+		{ "peer", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct protoent *pe;
@@ -64,7 +88,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 	unsigned long v;
 	int opt;
 
-	r->opcode = PCP_OP_MAP;
+	r->opcode = strcmp(argv[0], "peer") ? PCP_OP_MAP : PCP_OP_PEER;
 	r->lifetime = 3600;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "p:", options, NULL)) != -1) {
@@ -103,12 +127,20 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		case 'd':
 			r->lifetime = 0;
 			break;
+		case 'r':
+			if (parse_peer(optarg, r))
+				return bad_value("peer (ADDR:PORT)", optarg);
+			break;
 		default:
 			return -1;
 		}
 	}
 	if (optind != argc || !r->protocol || !r->internal_port) {
-		fprintf(stderr, "pcpc: map needs -p PROTO and --port PORT\n");
+		fprintf(stderr, "pcpc: %s needs -p PROTO and --port PORT\n", argv[0]);
+		return -1;
+	}
+	if (r->opcode == PCP_OP_PEER && !r->peer_port) {
+		fprintf(stderr, "pcpc: peer needs --peer ADDR:PORT\n");
 		return -1;
 	}
 	if (!nonce && getentropy(r->nonce, PCP_NONCE_LEN)) {
@@ -197,7 +229,7 @@ static void print(const struct pcpc *c, const struct pcp_request *r,
 		    c->req.checkpoint ? "true" : "false", false);
 	print_field(c->json, false, "checkpoint_granted",
 		    resp->checkpoint ? "true" : "false", false);
-	if (r->opcode == PCP_OP_MAP) {
+	if (r->opcode == PCP_OP_MAP || r->opcode == PCP_OP_PEER) {
 		char nonce[2 * PCP_NONCE_LEN + 1];
 		unsigned int i;
 
@@ -301,7 +333,7 @@ int main(int argc, char **argv)
 		return watch(&c, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "announce"))
 		c.req.opcode = PCP_OP_ANNOUNCE;
-	else if (strcmp(argv[optind], "map") ||
+	else if ((strcmp(argv[optind], "map") && strcmp(argv[optind], "peer")) ||
 		 parse_map(argc - optind, argv + optind, &c.req))
 		return print_usage(stderr);
 

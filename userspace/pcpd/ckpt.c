@@ -161,3 +161,28 @@ int pcpd_ckpt_rule_del(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
 
 	return err == -ENOENT ? 0 : err;	/* already gone */
 }
+
+int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
+		   bool set, const char **msg)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int err;
+
+	if (!c->family)
+		return -EOPNOTSUPP;
+	nlh = request(c, buf, c->family,
+		      set ? NF_CKPT_CMD_FLAG_SET : NF_CKPT_CMD_FLAG_CLEAR);
+	nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+	mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, f->protocol);
+	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_SRC_V4, 4, &f->src);
+	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_DST_V4, 4, &f->dst);
+	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_PORT, htons(f->sport));
+	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_DST_PORT, htons(f->dport));
+	mnl_attr_nest_end(nlh, nest);
+	if (set)
+		mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, f->owner);
+	err = transact(c, nlh, NULL, NULL, msg);
+	return !set && err == -ENOENT ? 0 : err;	/* already gone */
+}

@@ -36,4 +36,16 @@ int pcpd_ckpt_rule_add(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
 int pcpd_ckpt_rule_del(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
 		       const char **msg);
 
+/* One connection, by its original direction (a PEER mapping's flow). */
+struct pcpd_ckpt_flow {
+	uint8_t protocol;
+	struct in_addr src, dst;
+	uint16_t sport, dport;		/* host order */
+	uint32_t owner;
+};
+
+/* Flag the connection (SET) or clear its flag; as above. */
+int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
+		   bool set, const char **msg);
+
 #endif /* PCPD_CKPT_H */

@@ -134,26 +134,20 @@ static void on_expired(void *arg, const struct pcpd_mapping *m)
 }
 
 /*
- * Whether the mapping REQ creates or refreshes may be check-pointed: the
- * client asked, nf_ckpt is there, and the subscriber's quota and rate
- * allow a new one (a mapping already check-pointed keeps its place).
+ * Whether a new check-point for INTERNAL's PORT may start: nf_ckpt is
+ * there, and the subscriber's quota and rate allow one.  A refusal is
+ * logged with its reason.
  */
-static bool ckpt_decide(struct pcpd *d, const struct pcp_request *req,
-			const struct in6_addr *internal,
-			const struct pcpd_map_decision *dec)
+bool ckpt_policy(struct pcpd *d, const struct in6_addr *internal,
+		 uint16_t port)
 {
 	struct pcpd_subscriber *sub;
 	enum pcpd_ckpt_verdict v;
 	char ibuf[INET6_ADDRSTRLEN];
 
-	if (!req->checkpoint || dec->action == PCPD_MAP_DELETE ||
-	    dec->action == PCPD_MAP_NONE)
-		return false;
-	if (dec->action == PCPD_MAP_REFRESH && dec->existing->checkpoint)
-		return true;
 	if (!pcpd_ckpt_available(&d->ckpt)) {
 		log_event("checkpoint-refused internal=%s port=%u reason=\"nf_ckpt is not loaded\"",
-			  addr_str(internal, ibuf), req->internal_port);
+			  addr_str(internal, ibuf), port);
 		return false;
 	}
 	sub = pcpd_subscriber_get(&d->subs, subscriber_id(internal), now_ms());
@@ -161,11 +155,27 @@ static bool ckpt_decide(struct pcpd *d, const struct pcp_request *req,
 		  PCPD_CKPT_POLICY;
 	if (v != PCPD_CKPT_GRANT) {
 		log_event("checkpoint-refused internal=%s port=%u reason=%s",
-			  addr_str(internal, ibuf), req->internal_port,
-			  pcpd_ckpt_verdict_name(v));
+			  addr_str(internal, ibuf), port, pcpd_ckpt_verdict_name(v));
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Whether the mapping REQ creates or refreshes may be check-pointed: the
+ * client asked, and the policy allows a new one (a mapping already
+ * check-pointed keeps its place).
+ */
+static bool ckpt_decide(struct pcpd *d, const struct pcp_request *req,
+			const struct in6_addr *internal,
+			const struct pcpd_map_decision *dec)
+{
+	if (!req->checkpoint || dec->action == PCPD_MAP_DELETE ||
+	    dec->action == PCPD_MAP_NONE)
+		return false;
+	if (dec->action == PCPD_MAP_REFRESH && dec->existing->checkpoint)
+		return true;
+	return ckpt_policy(d, internal, req->internal_port);
 }
 
 /* Put the rule in nf_ckpt for a newly check-pointed mapping. */
@@ -386,7 +396,7 @@ static void handle_packet(struct pcpd *d, int fd)
 	if (req.opcode == PCP_OP_MAP)
 		result = handle_map(d, &req, &source, &resp);
 	else if (req.opcode == PCP_OP_PEER)
-		result = PCP_UNSUPP_OPCODE;	/* not served yet */
+		result = handle_peer(d, &req, &source, &resp);
 
 	if (result) {
 		log_event("refused client=%s opcode=%u result=%s",
@@ -552,6 +562,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (pcpd_nft_setup(&d.nft))
 		goto close;
+	if (pcpd_peers_open(&d.peers)) {
+		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));
+		goto close;
+	}
 	if (pcpd_ckpt_open(&d.ckpt))
 		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace\"");
 	log_event("started epoch=0 mappings=0 checkpoint=%s max=%u interval_ms=%u burst=%u",
@@ -580,15 +594,18 @@ int main(int argc, char **argv)
 		stopping = d.fds[d.n_fds].revents & POLLIN;
 		/* The kernel expires the elements; the table follows. */
 		pcpd_map_expire(&d.table, now_seconds(), on_expired, &d);
+		peers_expire(&d, now_seconds());
 	}
 	ret = 0;
 	log_event("stopping mappings=%u", d.table.count);
 	/* Stopping ends every mapping: their rules go with them. */
 	pcpd_map_expire(&d.table, UINT64_MAX, on_expired, &d);
+	peers_expire(&d, UINT64_MAX);
 	replica_close(&d);
 	pcpd_nft_teardown(&d.nft);
 close:
 	pcpd_ckpt_close(&d.ckpt);
+	pcpd_peers_close(&d.peers);
 	pcpd_subscribers_free(&d.subs);
 	pcpd_nft_close(&d.nft);
 	pcpd_map_table_free(&d.table);

@@ -13,6 +13,7 @@
 #include "mapping.h"
 #include "nft.h"
 #include "pcp.h"
+#include "peer.h"
 #include "subscriber.h"
 
 #define MAX_LISTEN	8
@@ -39,6 +40,7 @@ struct pcpd {
 	struct pcpd_nft nft;
 	struct pcpd_ckpt ckpt;
 	struct pcpd_subscribers subs;
+	struct pcpd_peers peers;
 	struct pcpd_replica replica;
 	struct pcpd_announce announce;
 	/* the sockets, then signals, then the replica connection */
@@ -56,6 +58,13 @@ uint32_t subscriber_id(const struct in6_addr *internal);
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m);
 void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why);
+bool ckpt_policy(struct pcpd *d, const struct in6_addr *internal,
+		 uint16_t port);
+
+/* peer_request.c */
+uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
+		    const struct in6_addr *source, struct pcp_response *resp);
+void peers_expire(struct pcpd *d, uint64_t now);
 
 /* replica.c */
 void replica_init(struct pcpd *d, const char *path);

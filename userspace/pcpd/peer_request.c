@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpd: the PEER opcode (RFC 6887 section 12), with CHECKPOINT_REQUIRED
+ * (RFC 7767).  A PEER request names an outbound connection by its five-
+ * tuple; pcpd finds it in conntrack, or creates it there with a binding
+ * to the external address, extends its lifetime, and answers with the
+ * binding.  The first PEER for a connection fixes its nonce; later ones
+ * must give it.  With the option, and within the subscriber's quota and
+ * rate, the connection is flagged in nf_ckpt, charged to the subscriber;
+ * a renewal without the option, or the PEER lifetime running out, clears
+ * the flag again.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pcpd.h"
+
+static uint32_t clamp(const struct pcpd *d, uint32_t lifetime)
+{
+	const struct pcpd_map_config *cfg = &d->table.cfg;
+
+	if (lifetime < cfg->lifetime_min)
+		return cfg->lifetime_min;
+	return lifetime > cfg->lifetime_max ? cfg->lifetime_max : lifetime;
+}
+
+static struct pcpd_ckpt_flow ckpt_flow(const struct pcpd_flow *f,
+				       uint32_t owner)
+{
+	return (struct pcpd_ckpt_flow){
+		.protocol = f->protocol,
+		.src = f->internal, .dst = f->remote,
+		.sport = f->internal_port, .dport = f->remote_port,
+		.owner = owner,
+	};
+}
+
+static void log_flow(const char *event, const struct pcpd_flow *f,
+		     const char *extra)
+{
+	char in[INET_ADDRSTRLEN], rem[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &f->internal, in, sizeof(in));
+	inet_ntop(AF_INET, &f->remote, rem, sizeof(rem));
+	log_event("%s internal=%s proto=%u port=%u remote=%s remote_port=%u external_port=%u%s",
+		  event, in, f->protocol, f->internal_port, rem, f->remote_port,
+		  f->external_port, extra);
+}
+
+/*
+ * The flag of a PEER mapping's connection goes; the subscriber's quota
+ * gets its place back.
+ */
+static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
+		    const char *why)
+{
+	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, peer->subscriber);
+	struct pcpd_subscriber *sub;
+	const char *msg;
+	char extra[96];
+	int err;
+
+	err = pcpd_ckpt_flag(&d->ckpt, &cf, false, &msg);
+	if (err)
+		log_event("checkpoint-release-failed port=%u reason=\"%s\"",
+			  peer->flow.internal_port, msg ? msg : strerror(-err));
+	sub = pcpd_subscriber_get(&d->subs, peer->subscriber, now_ms());
+	if (sub && sub->checkpointed)
+		sub->checkpointed--;
+	snprintf(extra, sizeof(extra), " why=%s", why);
+	log_flow("checkpoint-released", &peer->flow, extra);
+}
+
+/* Flag the connection, if the policy allows; whether it is flagged. */
+static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
+		 const struct in6_addr *source)
+{
+	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(source));
+	struct pcpd_subscriber *sub;
+	char extra[160];
+	const char *msg;
+	int err;
+
+	if (!ckpt_policy(d, source, f->internal_port))
+		return false;
+	err = pcpd_ckpt_flag(&d->ckpt, &cf, true, &msg);
+	if (err) {
+		snprintf(extra, sizeof(extra), " reason=\"nf_ckpt: %s\"",
+			 msg ? msg : strerror(-err));
+		log_flow("checkpoint-refused", f, extra);
+		return false;
+	}
+	sub = pcpd_subscriber_get(&d->subs, cf.owner, now_ms());
+	if (sub)
+		sub->checkpointed++;
+	return true;
+}
+
+/* A remote peer no implicit mapping would be made for (section 12.3). */
+static bool remote_invalid(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return !h || h >> 24 == 127 || h >> 28 == 0xe || h == 0xffffffff;
+}
+
+/*
+ * The connection's binding, found or made: a PCP result.  A suggested
+ * external address or port is only for a new connection.
+ */
+static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
+			      struct pcpd_flow *f, uint32_t lifetime,
+			      bool *created)
+{
+	struct in_addr ext;
+	uint32_t timeout;
+	int err;
+
+	*created = false;
+	err = pcpd_ct_find(&d->peers, f, &timeout);
+	if (!err) {
+		if (timeout < lifetime)
+			pcpd_ct_set_timeout(&d->peers, f, lifetime);
+		return PCP_SUCCESS;
+	}
+	if (err != -ENOENT) {
+		log_flow("peer-failed", f, " reason=\"conntrack lookup\"");
+		return PCP_NO_RESOURCES;
+	}
+
+	memcpy(&ext, d->table.cfg.external_addr.s6_addr + 12, 4);
+	if (pcp_addr_is_v4mapped(&req->external_addr) &&
+	    memcmp(req->external_addr.s6_addr + 12, "\0\0\0\0", 4) &&
+	    memcmp(req->external_addr.s6_addr + 12, &ext, 4))
+		return PCP_CANNOT_PROVIDE_EXTERNAL;
+	f->external = ext;
+	f->external_port = req->external_port;
+	err = pcpd_ct_create(&d->peers, f, lifetime);
+	if (err) {
+		log_flow("peer-failed", f, " reason=\"conntrack create\"");
+		return req->external_port ? PCP_CANNOT_PROVIDE_EXTERNAL :
+					    PCP_NO_RESOURCES;
+	}
+	if (req->external_port && f->external_port != req->external_port) {
+		pcpd_ct_delete(&d->peers, f);
+		return PCP_CANNOT_PROVIDE_EXTERNAL;
+	}
+	*created = true;
+	return PCP_SUCCESS;
+}
+
+uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
+		    const struct in6_addr *source, struct pcp_response *resp)
+{
+	struct pcpd_flow f = {
+		.protocol = req->protocol,
+		.internal_port = req->internal_port,
+		.remote_port = req->peer_port,
+	};
+	uint32_t lifetime = clamp(d, req->lifetime);
+	struct pcpd_peer *peer;
+	bool created, checkpoint;
+	uint8_t result;
+
+	if (req->third_party)
+		return PCP_UNSUPP_OPTION;	/* not enforced yet, so refused */
+	if (!pcp_addr_is_v4mapped(source) || !pcp_addr_is_v4mapped(&req->peer_addr))
+		return PCP_UNSUPP_PROTOCOL;	/* only IPv4 NAT so far */
+	if (req->protocol != IPPROTO_TCP && req->protocol != IPPROTO_UDP)
+		return PCP_UNSUPP_PROTOCOL;
+	memcpy(&f.internal, source->s6_addr + 12, 4);
+	memcpy(&f.remote, req->peer_addr.s6_addr + 12, 4);
+	if (remote_invalid(f.remote))
+		return PCP_MALFORMED_REQUEST;
+
+	/* Section 12.3: one nonce a mapping, that of its first PEER. */
+	peer = pcpd_peer_find(&d->peers, &f);
+	if (peer && memcmp(peer->nonce, req->nonce, PCP_NONCE_LEN)) {
+		resp->lifetime = peer->expires > now_seconds() ?
+				 (uint32_t)(peer->expires - now_seconds()) : 0;
+		return PCP_NOT_AUTHORIZED;
+	}
+	result = find_or_create(d, req, &f, lifetime, &created);
+	if (result)
+		return result;
+	if (!peer) {
+		peer = pcpd_peer_add(&d->peers, &f);
+		if (!peer) {
+			if (created)
+				pcpd_ct_delete(&d->peers, &f);
+			return PCP_NO_RESOURCES;
+		}
+		memcpy(peer->nonce, req->nonce, PCP_NONCE_LEN);
+		peer->subscriber = subscriber_id(source);
+	}
+	peer->flow = f;
+	peer->expires = now_seconds() + lifetime;
+
+	checkpoint = peer->checkpoint;
+	if (req->checkpoint && !peer->checkpoint)
+		checkpoint = peer_flag(d, &f, source);
+	else if (!req->checkpoint && peer->checkpoint)
+		peer_release(d, peer, "renewed without the option");
+	if (!req->checkpoint)
+		checkpoint = false;
+	peer->checkpoint = checkpoint;
+	log_flow("peer", &f, checkpoint ? " checkpoint=yes" : " checkpoint=no");
+
+	resp->lifetime = lifetime;
+	resp->external_addr = d->table.cfg.external_addr;
+	memcpy(resp->external_addr.s6_addr + 12, &f.external, 4);
+	resp->external_port = f.external_port;
+	/* RFC 7767: the option is in the answer only when honoured. */
+	resp->checkpoint = checkpoint;
+	return PCP_SUCCESS;
+}
+
+static void on_gone(void *arg, const struct pcpd_peer *peer)
+{
+	if (peer->checkpoint)
+		peer_release(arg, peer, "expired");
+}
+
+/* PEER lifetimes that ran out: their flags go, the connections stay. */
+void peers_expire(struct pcpd *d, uint64_t now)
+{
+	pcpd_peers_expire(&d->peers, now, on_gone, d);
+}
