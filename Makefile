@@ -54,7 +54,7 @@ userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/san/ckpt_syncd_wire_test \
 	$(BUILD)/fuzz/pcp_codec_fuzz $(BUILD)/fuzz/ckpt_syncd_wire_fuzz
 
-LIB_SRC := userspace/lib/util.c userspace/lib/mapline.c
+LIB_SRC := userspace/lib/util.c userspace/lib/mapline.c userspace/lib/ctl.c
 CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch]) \
 		include/uapi/linux/nf_ckpt.h
 
@@ -64,6 +64,7 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 
 PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/replica.c \
 		   userspace/pcpd/peer.c userspace/pcpd/peer_request.c \
+		   userspace/pcpd/control.c \
 		   userspace/pcpd/subscriber.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \

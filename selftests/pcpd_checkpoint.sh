@@ -43,11 +43,11 @@ ip -n client2 route add default via 10.0.3.1
 ip netns exec client socat -u TCP-LISTEN:6000,reuseaddr,fork - > /dev/null &
 ip netns exec nat "$PCPD" --listen 192.0.2.1 --listen 10.0.3.1 \
 	--external 198.51.100.1 --checkpoint-max 3 --checkpoint-rate 10/min \
-	--checkpoint-burst 2 2> "$LOG" &
+	--checkpoint-burst 2 --quota 4 --control /tmp/pcpd.sock 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 14
+ktap_plan 17
 
 out=$(pcpc map -p tcp --port 6000 --checkpoint --nonce $NONCE)
 echo "# $out"
@@ -98,6 +98,19 @@ ktap_result "with a place free again, tcp/6003 is granted on renewal" \
 grep -q "checkpoint-refused internal=192.0.2.2 port=6002 reason=rate" "$LOG" &&
 	grep -q "checkpoint-refused internal=192.0.2.2 port=6003 reason=quota" "$LOG"
 ktap_result "the log names each refusal and its reason" $?
+
+# --quota 4: mappings of each client, check-pointed or not.
+out=$(pcpc map -p tcp --port 6004)
+ktap_result "the client's fifth mapping is USER_EX_QUOTA (quota 4)" \
+	$([ "$(field result <<< "$out")" = USER_EX_QUOTA ]; echo $?)
+out=$(pcpc2 map -p tcp --port 7001)
+ktap_result "...while the other client still gets its second" \
+	$([ "$(field result <<< "$out")" = SUCCESS ]; echo $?)
+status=$("$PCPD" --status --control /tmp/pcpd.sock)
+echo "$status" | grep "^subscriber" | sed 's/^/# /'
+ktap_result "pcpd --status: each subscriber's mappings and check-points" \
+	$(grep -q "^subscriber addr=192.0.2.2 mappings=4 quota=4 checkpointed=3 max=3 " <<< "$status" &&
+	  grep -q "^subscriber addr=10.0.3.2 mappings=2 " <<< "$status"; echo $?)
 
 kill "$pcpd_pid"
 wait "$pcpd_pid"

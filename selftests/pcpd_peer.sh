@@ -34,7 +34,7 @@ nat sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30
 
 ip netns exec nat "$PCPD" --listen 192.0.2.1 --external 198.51.100.1 \
 	--lifetime 120-3600 --checkpoint-max 2 --checkpoint-rate 100 \
-	--checkpoint-burst 10 2> "$LOG" &
+	--checkpoint-burst 10 --control /tmp/pcpd.sock 2> "$LOG" &
 pcpd_pid=$!
 ip netns exec server socat -u UDP-RECV:7000 /dev/null &
 ip netns exec server socat TCP-LISTEN:8000,reuseaddr,fork \

@@ -33,11 +33,11 @@ host_topology || ktap_skip_all "cannot build the namespaces"
 ns client socat -u TCP-LISTEN:6000,fork,reuseaddr OPEN:$LOG.rx,creat,append &
 # Not through the ns function: $! must be pcpd itself (ip netns exec execs).
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
-	--external 198.51.100.1 --lifetime 120-7200 2> "$LOG" &
+	--external 198.51.100.1 --lifetime 120-7200 --control "$LOG.sock" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 14
+ktap_plan 17
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -60,6 +60,19 @@ ns server socat -u - TCP:198.51.100.1:6000,connect-timeout=3 <<< through-pcp
 sleep 0.5
 ktap_result "a connection from outside reaches the client through the mapping" \
 	$(grep -q through-pcp $LOG.rx; echo $?)
+
+status=$("$PCPD" --status --control "$LOG.sock")
+echo "$status" | sed 's/^/# status: /'
+ktap_result "pcpd --status lists the mapping and its subscriber" \
+	$(grep -q "^mappings=1$" <<< "$status" &&
+	  grep -q "^map proto=6 internal=192.0.2.2 internal_port=6000 external=198.51.100.1 external_port=6000 " <<< "$status" &&
+	  grep -q "^subscriber addr=192.0.2.2 " <<< "$status"; echo $?)
+status=$("$PCPD" --status --json --control "$LOG.sock")
+ktap_result "pcpd --status --json: one object with the mapping" \
+	$([ "$(wc -l <<< "$status")" = 1 ] && [[ $status == '{"epoch":'*'"mappings":1,'*'"internal_port":6000,'*'}' ]]; echo $?)
+"$PCPD" --status --control "$LOG.nowhere" 2> "$LOG.err"
+ktap_result "pcpd --status without a daemon: exit 1 and says why" \
+	$([ $? = 1 ] && grep -q "cannot reach the daemon" "$LOG.err"; echo $?)
 
 out=$(pcpc map -p tcp --port 6000 --lifetime 60 --nonce $NONCE)
 ktap_result "a refresh keeps the port; the lifetime is raised to the minimum" \
@@ -98,5 +111,5 @@ ktap_result "its log names every refusal with its reason" \
 	$(grep -q 'refused client=192.0.2.2 opcode=1 result=NOT_AUTHORIZED' "$LOG" &&
 	  grep -q 'refused client=192.0.2.2 result=MALFORMED_REQUEST' "$LOG"; echo $?)
 
-rm -f "$LOG" "$LOG.rx"
+rm -f "$LOG" "$LOG.rx" "$LOG.err"
 ktap_finish

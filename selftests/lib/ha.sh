@@ -238,7 +238,8 @@ ha_keepalived()
 ha_pcpd()
 {
 	ip netns exec "$1" "$PCPD" --listen $HA_VIP_IN --external $HA_VIP_OUT \
-		--syncd "$HA_RUN/$1.sock" >> "$HA_RUN/$1.pcpd.log" 2>&1 &
+		--syncd "$HA_RUN/$1.sock" --control "$HA_RUN/$1.pcpd.sock" \
+		>> "$HA_RUN/$1.pcpd.log" 2>&1 &
 	echo $! > "$HA_RUN/$1.pcpd.pid"
 }
 

@@ -17,27 +17,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "syncd.h"
 #include "util.h"
 
 int control_listen(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
+	int fd = ctl_listen(path);
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("control path=%s reason=\"path too long\"", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 8)) {
-		log_err("control path=%s reason=\"%s\"", path, strerror(errno));
-		close(fd);
+	if (fd < 0) {
+		log_err("control path=%s reason=\"%s\"", path, strerror(-fd));
 		return -1;
 	}
 	return fd;
@@ -190,38 +180,5 @@ void control_serve(struct syncd *d, int lfd)
 /* The client side: send CMD, copy the answer to stdout. */
 int control_request(const char *path, const char *cmd)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char buf[4096];
-	ssize_t n;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "ckpt-syncd: control path too long: %s\n", path);
-		return 1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		fprintf(stderr, "ckpt-syncd: cannot reach the daemon at %s: %s\n",
-			path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 1;
-	}
-	/*
-	 * One write: the daemon reads the whole line, so it closes with
-	 * nothing unread and the answer is not cut by a reset.
-	 */
-	snprintf(buf, sizeof(buf), "%s\n", cmd);
-	if (write(fd, buf, strlen(buf)) < 0) {
-		fprintf(stderr, "ckpt-syncd: %s: %s\n", path, strerror(errno));
-		close(fd);
-		return 1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
-	close(fd);
-	if (n < 0)
-		return 1;
-	return 0;
+	return ctl_request("ckpt-syncd", path, cmd);
 }

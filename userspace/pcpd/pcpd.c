@@ -8,7 +8,8 @@
  *   pcpd --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
  *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
- *        [--syncd CONTROL-SOCKET]
+ *        [--syncd CONTROL-SOCKET] [--control PATH]
+ *   pcpd --status [--json] [--control PATH]
  */
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "pcpd.h"
 #include "util.h"
 
@@ -125,8 +127,27 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  m->internal_port, why);
 }
 
+/* A subscriber's MAP mappings, counted against --quota. */
+void count_mapping(struct pcpd *d, uint32_t subscriber, int delta)
+{
+	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
+							  now_ms());
+
+	if (sub && (delta > 0 || sub->mappings))
+		sub->mappings += (unsigned int)delta;
+}
+
+static unsigned int mappings_of(struct pcpd *d, uint32_t subscriber)
+{
+	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
+							  now_ms());
+
+	return sub ? sub->mappings : 0;
+}
+
 static void on_expired(void *arg, const struct pcpd_mapping *m)
 {
+	count_mapping(arg, m->subscriber, -1);
 	if (m->checkpoint) {
 		ckpt_release(arg, m, "expired");
 		replica_unmap(arg, m);
@@ -259,6 +280,10 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 				  now_seconds(), dec);
 	if (mapping)
 		mapping->checkpoint = checkpoint;
+	if (mapping && dec->action == PCPD_MAP_CREATE)
+		count_mapping(d, subscriber_id(internal), 1);
+	else if (dec->action == PCPD_MAP_DELETE)
+		count_mapping(d, subscriber_id(internal), -1);
 	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s",
 		  dec->action, addr_str(internal, ibuf), req->protocol,
 		  req->internal_port, dec->external_port, dec->lifetime,
@@ -303,7 +328,7 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 		return PCP_UNSUPP_PROTOCOL;
 
 	pcpd_map_decide(&d->table, req, source, subscriber_id(source),
-			d->table.count, now_seconds(), &dec);
+			mappings_of(d, subscriber_id(source)), now_seconds(), &dec);
 	resp->lifetime = dec.lifetime;
 	if (dec.result)
 		return dec.result;
@@ -466,6 +491,9 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 		{ "checkpoint-rate", required_argument, NULL, 'R' },
 		{ "checkpoint-burst", required_argument, NULL, 'B' },
 		{ "syncd", required_argument, NULL, 'S' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "status", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long lo, hi;
@@ -519,17 +547,29 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 		case 'S':
 			replica_init(d, optarg);
 			break;
+		case 'C':
+			d->control_path = optarg;
+			break;
+		case 's':
+			d->status = true;
+			break;
+		case 'j':
+			d->json = true;
+			break;
 		default:
 			goto usage;
 		}
 	}
-	if (optind == argc && d->n_fds && external)
+	if (optind == argc && d->status && !d->n_fds && !external)
+		return 0;
+	if (optind == argc && d->n_fds && external && !d->status && !d->json)
 		return 0;
 usage:
 	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
 		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n"
-		"            [--syncd CONTROL-SOCKET]\n");
+		"            [--syncd CONTROL-SOCKET] [--control PATH]\n"
+		"       pcpd --status [--json] [--control PATH]\n");
 	return -1;
 }
 
@@ -545,12 +585,16 @@ int main(int argc, char **argv)
 	int sfd, wait, ret = 1;
 
 	d.start = now_seconds();
+	d.control_path = "/run/pcpd.sock";
 	replica_init(&d, NULL);
 	d.subs.policy = (struct pcpd_ckpt_policy){
 		.max_entries = 16, .cost_ms = 100, .burst = 20,
 	};
 	if (parse_args(argc, argv, &d, &cfg))
 		return 2;
+	if (d.status)
+		return ctl_request("pcpd", d.control_path,
+				   d.json ? "status-json" : "status");
 	sfd = signals_open();
 	if (sfd < 0) {
 		perror("pcpd: signals");
@@ -564,6 +608,12 @@ int main(int argc, char **argv)
 		goto close;
 	if (pcpd_peers_open(&d.peers)) {
 		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));
+		goto close;
+	}
+	d.control_fd = ctl_listen(d.control_path);
+	if (d.control_fd < 0) {
+		log_event("start-failed control=%s reason=\"%s\"", d.control_path,
+			  strerror(-d.control_fd));
 		goto close;
 	}
 	if (pcpd_ckpt_open(&d.ckpt))
@@ -583,7 +633,9 @@ int main(int argc, char **argv)
 		d.fds[d.n_fds + 1].fd = d.replica.fd;
 		d.fds[d.n_fds + 1].events = POLLIN;
 		d.fds[d.n_fds + 1].revents = 0;
-		if (poll(d.fds, d.n_fds + 2, wait) < 0 && errno != EINTR)
+		d.fds[d.n_fds + 2].fd = d.control_fd;
+		d.fds[d.n_fds + 2].events = POLLIN;
+		if (poll(d.fds, d.n_fds + 3, wait) < 0 && errno != EINTR)
 			break;
 		for (i = 0; i < d.n_fds; i++) {
 			if (d.fds[i].revents & POLLIN)
@@ -591,6 +643,8 @@ int main(int argc, char **argv)
 		}
 		if (d.replica.fd >= 0 && d.fds[d.n_fds + 1].revents)
 			replica_input(&d);
+		if (d.fds[d.n_fds + 2].revents & POLLIN)
+			control_serve(&d, d.control_fd);
 		stopping = d.fds[d.n_fds].revents & POLLIN;
 		/* The kernel expires the elements; the table follows. */
 		pcpd_map_expire(&d.table, now_seconds(), on_expired, &d);
@@ -611,5 +665,9 @@ close:
 	pcpd_map_table_free(&d.table);
 	for (i = 0; i <= d.n_fds; i++)
 		close(d.fds[i].fd);
+	if (d.control_fd > 0) {
+		close(d.control_fd);
+		unlink(d.control_path);
+	}
 	return ret;
 }

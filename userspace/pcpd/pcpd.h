@@ -43,8 +43,11 @@ struct pcpd {
 	struct pcpd_peers peers;
 	struct pcpd_replica replica;
 	struct pcpd_announce announce;
-	/* the sockets, then signals, then the replica connection */
-	struct pollfd fds[MAX_LISTEN + 2];
+	/* the sockets, then signals, the replica connection, control */
+	struct pollfd fds[MAX_LISTEN + 3];
+	const char *control_path;
+	int control_fd;
+	bool status, json;	/* the client: ask the daemon for its state */
 	unsigned int n_fds;
 	uint64_t start;
 };
@@ -60,11 +63,15 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why);
 bool ckpt_policy(struct pcpd *d, const struct in6_addr *internal,
 		 uint16_t port);
+void count_mapping(struct pcpd *d, uint32_t subscriber, int delta);
 
 /* peer_request.c */
 uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		    const struct in6_addr *source, struct pcp_response *resp);
 void peers_expire(struct pcpd *d, uint64_t now);
+
+/* control.c */
+void control_serve(struct pcpd *d, int lfd);
 
 /* replica.c */
 void replica_init(struct pcpd *d, const char *path);

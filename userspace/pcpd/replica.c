@@ -157,6 +157,7 @@ static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
 	if (m->checkpoint)
 		ckpt_release(d, m, why);
 	replica_unmap(d, m);
+	count_mapping(d, m->subscriber, -1);
 	pcpd_map_remove(&d->table, m);
 }
 
@@ -233,6 +234,7 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 			ckpt_release(d, &m, "out of memory");
 		return;
 	}
+	count_mapping(d, m.subscriber, 1);
 	log_event("standby-map internal=%s proto=%u port=%u external_port=%u lifetime=%u",
 		  addr_str(&m.internal_addr, ibuf), m.protocol, m.internal_port,
 		  m.external_port, r->lifetime);

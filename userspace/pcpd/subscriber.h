@@ -22,6 +22,7 @@ struct pcpd_subscriber {
 	struct pcpd_subscriber *next;
 	uint32_t id;			/* IPv4 address, host order */
 	unsigned int checkpointed;
+	unsigned int mappings;		/* MAP mappings held, for --quota */
 	uint64_t tokens_ms;		/* bucket level, in ms of rate */
 	uint64_t last_ms;
 	uint64_t granted, refused_quota, refused_rate;

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemons' control sockets: a unix stream socket where a client
+ * writes one command line and reads the answer until the daemon closes.
+ */
+#ifndef CKPT_CTL_H
+#define CKPT_CTL_H
+
+/* A listening, non-blocking socket at PATH; -errno on failure. */
+int ctl_listen(const char *path);
+
+/*
+ * The client: send CMD to the daemon PROG at PATH and copy its answer to
+ * standard output.  0, or 1 with a message on standard error.
+ */
+int ctl_request(const char *prog, const char *path, const char *cmd);
+
+#endif /* CKPT_CTL_H */
