@@ -65,6 +65,7 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 		{ "queued", link_queued(&d->link) },
 		{ "held", link_held(&d->link) },
 		{ "lag_ms", link_oldest_unacked_ms(&d->link, now) },
+		{ "data_age_ms", d->link.last_data_ms ? now - d->link.last_data_ms : 0 },
 		{ "internal", d->internal.count },
 		{ "external", d->external.count },
 		{ "maps_local", d->maps_local.count },

@@ -346,8 +346,13 @@ static void on_datagram(struct link *l, const uint8_t *buf, size_t len,
 	on_ack(l, &h);
 	if (h.type == SYNC_MSG_HELLO)
 		on_hello(l, &h, now);
-	else if (h.type == SYNC_MSG_DATA)
+	else if (h.type == SYNC_MSG_DATA) {
+		uint32_t expect = l->expect;
+
 		on_data(l, buf, len, &h);
+		if (l->expect != expect)
+			l->last_data_ms = now;
+	}
 }
 
 /* Only the peer's address may speak on the link. */

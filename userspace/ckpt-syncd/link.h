@@ -80,6 +80,7 @@ struct link {
 	struct out_msg *held[SYNC_RX_WINDOW];
 
 	uint64_t last_heard_ms;
+	uint64_t last_data_ms;	/* a DATA message of the peer's was applied */
 	uint64_t last_hello_ms;
 	bool peer_up;
 
