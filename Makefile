@@ -30,7 +30,7 @@ NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 NFT_LIBS  = $(shell pkg-config --cflags --libs libnftables libnftnl libmnl)
 
 PROGS   := ckptctl pcpd pcpc ckpt-syncd
-TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool
+TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool pcp_load nft_rule_rate
 PCP_SRC := $(wildcard userspace/pcp/*.c)
 PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
 PCPD_SRC := userspace/pcpd/mapping.c
@@ -101,6 +101,14 @@ $(BUILD)/pcpd_nft_tool $(BUILD)/san/pcpd_nft_tool: selftests/tools/pcpd_nft_tool
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcpd -o $@ $< userspace/pcpd/nft.c $(NFT_LIBS)
 
+$(BUILD)/pcp_load $(BUILD)/san/pcp_load: selftests/tools/pcp_load.c $(PCP_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -o $@ $< $(PCP_SRC)
+
+$(BUILD)/nft_rule_rate $(BUILD)/san/nft_rule_rate: selftests/tools/nft_rule_rate.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -o $@ $< $(NFT_LIBS)
+
 # Host unit tests and fuzz targets.
 $(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c selftests/host/ktap.h $(PCP_DEPS)
 	@mkdir -p $(@D)
@@ -158,6 +166,7 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@selftests/bench/nf_ckpt_bench.sh
 	@selftests/bench/ckpt_syncd_bench.sh
+	@selftests/bench/pcpd_bench.sh
 
 demo:
 	@scripts/install-deps --if-missing
