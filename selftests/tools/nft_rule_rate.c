@@ -31,8 +31,8 @@ int main(int argc, char **argv)
 	char cmd[256];
 	double t0, t;
 
-	if (argc != 2 || !ctx || !(n = (unsigned int)strtoul(argv[1], NULL, 10)) ||
-	    n > 50000) {
+	n = argc == 2 ? (unsigned int)strtoul(argv[1], NULL, 10) : 0;
+	if (!ctx || !n || n > 50000) {
 		fprintf(stderr, "usage: nft_rule_rate N (at most 50000)\n");
 		return 2;
 	}
