@@ -33,11 +33,11 @@ host_topology || ktap_skip_all "cannot build the namespaces"
 ns client socat -u TCP-LISTEN:6000,fork,reuseaddr OPEN:$LOG.rx,creat,append &
 # Not through the ns function: $! must be pcpd itself (ip netns exec execs).
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
-	--external 198.51.100.1 --lifetime 120-7200 --control "$LOG.sock" 2> "$LOG" &
+	--external 198.51.100.1 --lifetime 3-7200 --control "$LOG.sock" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 17
+ktap_plan 18
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -74,10 +74,11 @@ ktap_result "pcpd --status --json: one object with the mapping" \
 ktap_result "pcpd --status without a daemon: exit 1 and says why" \
 	$([ $? = 1 ] && grep -q "cannot reach the daemon" "$LOG.err"; echo $?)
 
-out=$(pcpc map -p tcp --port 6000 --lifetime 60 --nonce $NONCE)
+out=$(pcpc map -p tcp --port 6000 --lifetime 1 --nonce $NONCE)
 ktap_result "a refresh keeps the port; the lifetime is raised to the minimum" \
 	$([ "$(field external_port <<< "$out")" = 6000 ] &&
-	  [ "$(field lifetime <<< "$out")" = 120 ]; echo $?)
+	  [ "$(field lifetime <<< "$out")" = 3 ]; echo $?)
+out=$(pcpc map -p tcp --port 6000 --lifetime 3600 --nonce $NONCE)
 
 out=$(pcpc map -p tcp --port 6000 --nonce ffffffffffffffffffffffff)
 ktap_result "another nonce is NOT_AUTHORIZED" \
@@ -101,6 +102,15 @@ ktap_result "a NAT-PMP request gets NAT-PMP's 8-octet UNSUPP_VERSION" \
 peer=$(raw '\x02\x02\x00\x00\x00\x00\x0e\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xc0\x00\x02\x02')
 ktap_result "a request too short for PEER is MALFORMED_REQUEST" \
 	$([ "${peer:2:2}" = 82 ] && [ "${peer:6:2}" = 03 ]; echo $?)
+
+# A 3-second mapping: its element's own timeout is 6 s, so at 4.5 s it is
+# gone only if pcpd deleted it when the mapping expired.
+out=$(pcpc map -p udp --port 6100 --lifetime 3)
+sleep 4.5
+ktap_result "a mapping expired at 3 s: its element (own timeout 6 s) is gone by 4.5 s" \
+	$([ "$(field lifetime <<< "$out")" = 3 ] &&
+	  ! ns nat nft list map ip pcpd map_udp | grep -q '198.51.100.1 . 6100' &&
+	  "$PCPD" --status --control "$LOG.sock" | grep -q "^mappings=0$"; echo $?)
 
 kill $pcpd_pid
 wait $pcpd_pid

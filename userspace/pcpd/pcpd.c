@@ -147,6 +147,7 @@ static unsigned int mappings_of(struct pcpd *d, uint32_t subscriber)
 
 static void on_expired(void *arg, const struct pcpd_mapping *m)
 {
+	nft_forget(arg, m);
 	count_mapping(arg, m->subscriber, -1);
 	if (m->checkpoint) {
 		ckpt_release(arg, m, "expired");
@@ -239,8 +240,30 @@ static struct pcpd_nft_mapping nft_mapping(const struct pcp_request *req,
 	m.external_port = dec->external_port;
 	memcpy(&m.internal_addr, internal->s6_addr + 12, 4);
 	m.internal_port = req->internal_port;
-	m.timeout = dec->lifetime;
+	m.timeout = elem_timeout(dec->lifetime);
 	return m;
+}
+
+/* The element of a mapping that expired; at stop, the table goes whole. */
+void nft_forget(struct pcpd *d, const struct pcpd_mapping *m)
+{
+	struct pcpd_nft_mapping e = {
+		.protocol = m->protocol,
+		.external_port = m->external_port,
+		.internal_port = m->internal_port,
+	};
+	char ibuf[INET6_ADDRSTRLEN];
+	int err;
+
+	if (d->stopping)
+		return;
+	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
+	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
+	err = pcpd_nft_del(&d->nft, &e);
+	if (err && err != -ENOENT)
+		log_event("map-expire-failed internal=%s port=%u reason=nftables:%s",
+			  addr_str(&m->internal_addr, ibuf), m->internal_port,
+			  strerror(-err));
 }
 
 /* Install what DEC decided, then commit it; a result code. */
@@ -250,15 +273,22 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 {
 	struct pcpd_mapping *mapping;
 	struct pcpd_nft_mapping m = nft_mapping(req, internal, dec);
+	uint64_t now = now_seconds();
 	char ibuf[INET6_ADDRSTRLEN];
+	bool written = false;
 	int err = 0;
 
 	switch (dec->action) {
 	case PCPD_MAP_CREATE:
 		err = pcpd_nft_add(&d->nft, &m, false);
+		written = true;
 		break;
 	case PCPD_MAP_REFRESH:
+		/* Most renewals fall within the element's longer timeout. */
+		if (now + dec->lifetime <= dec->existing->elem_expires)
+			break;
 		err = pcpd_nft_add(&d->nft, &m, true);
+		written = true;
 		break;
 	case PCPD_MAP_DELETE:
 		/* The element is keyed by the mapping's external side. */
@@ -277,9 +307,11 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	}
 
 	mapping = pcpd_map_commit(&d->table, req, internal, subscriber_id(internal),
-				  now_seconds(), dec);
+				  now, dec);
 	if (mapping)
 		mapping->checkpoint = checkpoint;
+	if (mapping && written)
+		mapping->elem_expires = now + m.timeout;
 	if (mapping && dec->action == PCPD_MAP_CREATE)
 		count_mapping(d, subscriber_id(internal), 1);
 	else if (dec->action == PCPD_MAP_DELETE)
@@ -582,6 +614,7 @@ int main(int argc, char **argv)
 	static struct pcpd d;
 	bool stopping = false;
 	unsigned int i;
+	uint64_t last_expiry = 0;
 	int sfd, wait, ret = 1;
 
 	d.start = now_seconds();
@@ -646,12 +679,16 @@ int main(int argc, char **argv)
 		if (d.fds[d.n_fds + 2].revents & POLLIN)
 			control_serve(&d, d.control_fd);
 		stopping = d.fds[d.n_fds].revents & POLLIN;
-		/* The kernel expires the elements; the table follows. */
-		pcpd_map_expire(&d.table, now_seconds(), on_expired, &d);
-		peers_expire(&d, now_seconds());
+		/* Once a second: a walk of every mapping costs. */
+		if (now_seconds() != last_expiry) {
+			last_expiry = now_seconds();
+			pcpd_map_expire(&d.table, last_expiry, on_expired, &d);
+			peers_expire(&d, last_expiry);
+		}
 	}
 	ret = 0;
 	log_event("stopping mappings=%u", d.table.count);
+	d.stopping = true;
 	/* Stopping ends every mapping: their rules go with them. */
 	pcpd_map_expire(&d.table, UINT64_MAX, on_expired, &d);
 	peers_expire(&d, UINT64_MAX);

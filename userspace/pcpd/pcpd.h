@@ -50,7 +50,20 @@ struct pcpd {
 	bool status, json;	/* the client: ask the daemon for its state */
 	unsigned int n_fds;
 	uint64_t start;
+	bool stopping;
 };
+
+/*
+ * An nftables element outlives its mapping's lifetime, so that most
+ * renewals need not touch the kernel; pcpd deletes the element when the
+ * mapping expires, and the kernel's timeout is only for a pcpd that died.
+ */
+static inline uint32_t elem_timeout(uint32_t lifetime)
+{
+	return lifetime > UINT32_MAX / 2 ? UINT32_MAX : 2 * lifetime;
+}
+
+void nft_forget(struct pcpd *d, const struct pcpd_mapping *m);
 
 uint64_t now_seconds(void);
 uint64_t now_ms(void);

@@ -177,7 +177,7 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 		.protocol = r->proto,
 		.external_port = r->external_port,
 		.internal_port = r->internal_port,
-		.timeout = r->lifetime,
+		.timeout = elem_timeout(r->lifetime),
 	};
 	struct pcpd_ckpt_rule rule;
 	struct pcpd_subscriber *sub;
@@ -199,7 +199,9 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 	/* A refresh on the peer: the same mapping, with a new lifetime. */
 	if (old && old->standby && old->external_port == m.external_port &&
 	    !memcmp(&old->external_addr, &m.external_addr, sizeof(m.external_addr)) &&
-	    !pcpd_nft_add(&d->nft, &e, true)) {
+	    (m.expires <= old->elem_expires || !pcpd_nft_add(&d->nft, &e, true))) {
+		if (m.expires > old->elem_expires)
+			old->elem_expires = now_seconds() + e.timeout;
 		old->expires = m.expires;
 		memcpy(old->nonce, m.nonce, PCP_NONCE_LEN);
 		return;
@@ -225,6 +227,7 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 			  addr_str(&m.internal_addr, ibuf), m.protocol,
 			  m.internal_port, msg ? msg : strerror(-err));
 	m.checkpoint = !err;
+	m.elem_expires = now_seconds() + e.timeout;
 	sub = pcpd_subscriber_get(&d->subs, m.subscriber, now_ms());
 	if (sub && m.checkpoint)
 		sub->checkpointed++;
