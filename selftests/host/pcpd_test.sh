@@ -37,7 +37,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 18
+ktap_plan 20
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -102,6 +102,13 @@ ktap_result "a NAT-PMP request gets NAT-PMP's 8-octet UNSUPP_VERSION" \
 peer=$(raw '\x02\x02\x00\x00\x00\x00\x0e\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xc0\x00\x02\x02')
 ktap_result "a request too short for PEER is MALFORMED_REQUEST" \
 	$([ "${peer:2:2}" = 82 ] && [ "${peer:6:2}" = 03 ]; echo $?)
+
+out=$(pcpc map -p tcp --port 6200 --third-party 192.0.2.99)
+ktap_result "THIRD_PARTY, not enforced yet, is refused: UNSUPP_OPTION" \
+	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ]; echo $?)
+out=$(pcpc map -p tcp --port 6200 --filter 198.51.100.2/32:80 --filter 198.51.100.0/24)
+ktap_result "FILTER, not enforced yet, is refused: UNSUPP_OPTION" \
+	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ]; echo $?)
 
 # A 3-second mapping: its element's own timeout is 6 s, so at 4.5 s it is
 # gone only if pcpd deleted it when the mapping expired.

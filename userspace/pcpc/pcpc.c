@@ -5,7 +5,7 @@
  *
  *   pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S]
  *        [--suggest-port PORT] [--prefer-failure] [--checkpoint]
- *        [--nonce HEX] [--delete]
+ *        [--nonce HEX] [--delete] [--third-party ADDR] [--filter ADDR[/LEN][:PORT]]
  *   pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT
  *        [--lifetime S] [--suggest-port PORT] [--checkpoint] [--nonce HEX]
  *   pcpc [-j] -s SERVER announce
@@ -38,6 +38,7 @@ static int print_usage(FILE *f)
 	fprintf(f,
 		"usage: pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
 		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
+		"            [--third-party ADDR] [--filter ADDR[/LEN][:PORT]...]\n"
 		"       pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT [--lifetime S]\n"
 		"            [--suggest-port PORT] [--checkpoint] [--nonce HEX]\n"
 		"       pcpc [-j] -s SERVER announce\n"
@@ -70,6 +71,40 @@ static int parse_peer(const char *s, struct pcp_request *r)
 	return 0;
 }
 
+/* A FILTER option's remote peer: ADDR[/LEN][:PORT], IPv4. */
+static int parse_filter(const char *s, struct pcp_request *r)
+{
+	struct pcp_filter *f = &r->filters[r->n_filters];
+	char addr[INET_ADDRSTRLEN + 8], *slash, *colon;
+	unsigned long v;
+
+	if (strlen(s) >= sizeof(addr))
+		return -1;
+	strcpy(addr, s);
+	f->prefix_len = 128;
+	f->port = 0;
+	colon = strchr(addr, ':');
+	if (colon) {
+		*colon = '\0';
+		if (parse_number(colon + 1, 65535, &v))
+			return -1;
+		f->port = (uint16_t)v;
+	}
+	slash = strchr(addr, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_number(slash + 1, 32, &v))
+			return -1;
+		f->prefix_len = (uint8_t)(96 + v);	/* of the IPv4-mapped address */
+	}
+	memset(&f->addr, 0, sizeof(f->addr));
+	f->addr.s6_addr[10] = f->addr.s6_addr[11] = 0xff;
+	if (inet_pton(AF_INET, addr, f->addr.s6_addr + 12) != 1)
+		return -1;
+	r->n_filters++;
+	return 0;
+}
+
 static int parse_map(int argc, char **argv, struct pcp_request *r)
 {
 	static const struct option options[] = {
@@ -81,6 +116,8 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "delete", no_argument, NULL, 'd' },
 		{ "peer", required_argument, NULL, 'r' },
+		{ "third-party", required_argument, NULL, 'T' },
+		{ "filter", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct protoent *pe;
@@ -130,6 +167,17 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		case 'r':
 			if (parse_peer(optarg, r))
 				return bad_value("peer (ADDR:PORT)", optarg);
+			break;
+		case 'T':
+			r->third_party = true;
+			r->third_party_addr.s6_addr[10] = 0xff;
+			r->third_party_addr.s6_addr[11] = 0xff;
+			if (inet_pton(AF_INET, optarg, r->third_party_addr.s6_addr + 12) != 1)
+				return bad_value("third-party address", optarg);
+			break;
+		case 'F':
+			if (r->n_filters == PCP_MAX_FILTERS || parse_filter(optarg, r))
+				return bad_value("filter (ADDR[/LEN][:PORT])", optarg);
 			break;
 		default:
 			return -1;
