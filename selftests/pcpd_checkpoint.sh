@@ -109,7 +109,7 @@ ktap_result "...while the other client still gets its second" \
 status=$("$PCPD" --status --control /tmp/pcpd.sock)
 echo "$status" | grep "^subscriber" | sed 's/^/# /'
 ktap_result "pcpd --status: each subscriber's mappings and check-points" \
-	$(grep -q "^subscriber addr=192.0.2.2 mappings=4 quota=4 checkpointed=3 max=3 " <<< "$status" &&
+	$(grep -q "^subscriber addr=192.0.2.2 mappings=4 peers=0 quota=4 checkpointed=3 max=3 " <<< "$status" &&
 	  grep -q "^subscriber addr=10.0.3.2 mappings=2 " <<< "$status"; echo $?)
 
 kill "$pcpd_pid"

@@ -33,7 +33,7 @@ nat_topology && insmod "$NF_CKPT_KO" || ktap_skip_all "cannot build the topology
 nat sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30
 
 ip netns exec nat "$PCPD" --listen 192.0.2.1 --external 198.51.100.1 \
-	--lifetime 120-3600 --checkpoint-max 2 --checkpoint-rate 100 \
+	--lifetime 120-3600 --quota 5 --checkpoint-max 2 --checkpoint-rate 100 \
 	--checkpoint-burst 10 --control /tmp/pcpd.sock 2> "$LOG" &
 pcpd_pid=$!
 ip netns exec server socat -u UDP-RECV:7000 /dev/null &
@@ -41,7 +41,7 @@ ip netns exec server socat TCP-LISTEN:8000,reuseaddr,fork \
 	SYSTEM:'echo $SOCAT_PEERADDR/$SOCAT_PEERPORT' &
 sleep 1
 
-ktap_plan 15
+ktap_plan 17
 
 # An existing UDP connection from the client's port 5000.
 ip netns exec client socat -u - UDP:198.51.100.2:7000,sourceport=5000 <<< hello
@@ -83,6 +83,11 @@ seen=$(ip netns exec client socat -T 5 - TCP:198.51.100.2:8000,sourceport=6000 <
 ktap_result "the connection then goes out with that binding (the server saw $seen)" \
 	$([ "$seen" = 198.51.100.1/6000 ]; echo $?)
 
+out=$(pcpc map -p tcp --port 6500)
+out=$(pcpc peer -p tcp --port 6600 --peer 198.51.100.2:8000 --suggest-port 6500)
+ktap_result "a PEER suggesting a MAP mapping's port is CANNOT_PROVIDE_EXTERNAL" \
+	$(answer "$out" CANNOT_PROVIDE_EXTERNAL && [ -z "$(ct tcp 6600)" ]; echo $?)
+
 out=$(pcpc peer -p udp --port 5001 --peer 198.51.100.2:7000 --checkpoint)
 echo "# $out"
 ktap_result "a third check-pointed PEER: created, but not check-pointed (quota 2)" \
@@ -99,6 +104,10 @@ ktap_result "a loopback remote peer is MALFORMED_REQUEST" \
 out=$(pcpc peer -p udp --port 5002 --peer 198.51.100.2:7000 --delete)
 ktap_result "a PEER asking lifetime 0 gets the minimum, 120" \
 	$(answer "$out" SUCCESS && [ "$(field lifetime <<< "$out")" = 120 ]; echo $?)
+
+out=$(pcpc peer -p udp --port 5003 --peer 198.51.100.2:7000)
+ktap_result "PEER connections count against --quota with the MAPs: the sixth is USER_EX_QUOTA" \
+	$(answer "$out" USER_EX_QUOTA && [ -z "$(ct udp 5003)" ]; echo $?)
 
 kill $pcpd_pid
 wait $pcpd_pid

@@ -33,11 +33,12 @@ host_topology || ktap_skip_all "cannot build the namespaces"
 ns client socat -u TCP-LISTEN:6000,fork,reuseaddr OPEN:$LOG.rx,creat,append &
 # Not through the ns function: $! must be pcpd itself (ip netns exec execs).
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
-	--external 198.51.100.1 --lifetime 3-7200 --control "$LOG.sock" 2> "$LOG" &
+	--external 198.51.100.1 --lifetime 3-7200 --control "$LOG.sock" \
+	--syncd "$LOG.feed" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 20
+ktap_plan 26
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -110,6 +111,50 @@ out=$(pcpc map -p tcp --port 6200 --filter 198.51.100.2/32:80 --filter 198.51.10
 ktap_result "FILTER, not enforced yet, is refused: UNSUPP_OPTION" \
 	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ]; echo $?)
 
+# pcpd must survive what its neighbours do.
+timeout 5 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
+	--external 198.51.100.1 --control "$LOG.sock2" 2> "$LOG.err"
+ktap_result "a second pcpd on the same address does not start, and says why" \
+	$([ $? != 0 ] && grep -q "cannot listen on 192.0.2.1:5351" "$LOG.err" &&
+	  [ "$(field result <<< "$(pcpc announce)")" = SUCCESS ]; echo $?)
+echo precious > "$LOG.file"
+timeout 5 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.9 \
+	--external 198.51.100.1 --control "$LOG.file" 2> "$LOG.err"
+ktap_result "--control on a file that is not a socket: refused, the file untouched" \
+	$([ $? = 1 ] && grep -q "start-failed control=.* reason=\"File exists\"" "$LOG.err" &&
+	  [ "$(cat "$LOG.file")" = precious ]; echo $?)
+for _ in 1 2 3; do socat -u - UNIX-CONNECT:"$LOG.sock" <<< status; done
+ktap_result "control clients that hang up before the answer do not kill pcpd" \
+	$(kill -0 $pcpd_pid && [ "$(field result <<< "$(pcpc announce)")" = SUCCESS ]; echo $?)
+
+# A ckpt-syncd of our own on the feed: one good peer mapping, four bad.
+nonce=0123456789abcdef01234567
+cat > "$LOG.lines" <<EOF2
+peer-map proto=6 internal=192.0.2.50 internal_port=7000 external=198.51.100.1 external_port=7000 lifetime=600 nonce=$nonce owner=1
+peer-map proto=17 internal=10.99.0.9 internal_port=5351 external=192.0.2.1 external_port=5351 lifetime=600 nonce=$nonce owner=2
+peer-map proto=6 internal=192.0.2.51 internal_port=22 external=198.51.100.1 external_port=22 lifetime=600 nonce=$nonce owner=2
+peer-map proto=6 internal=192.0.2.52 internal_port=7001 external=198.51.100.1 external_port=7001 lifetime=0 nonce=$nonce owner=2
+peer-map proto=1 internal=192.0.2.53 internal_port=7002 external=198.51.100.1 external_port=7002 lifetime=600 nonce=$nonce owner=2
+EOF2
+socat UNIX-LISTEN:"$LOG.feed",fork SYSTEM:"cat $LOG.lines; sleep 30" &
+feeder=$!
+ha_wait() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done; }
+ha_wait 10 grep -q "standby-map internal=192.0.2.50" "$LOG"
+sleep 1
+ktap_result "the feed's good peer mapping is installed on standby" \
+	$(ns nat nft list map ip pcpd map_tcp | grep -q '198.51.100.1 . 7000 ' &&
+	  "$PCPD" --status --control "$LOG.sock" | grep -q "^map proto=6 internal=192.0.2.50 .*standby=yes"; echo $?)
+ktap_result "...and the four that break this node's policy are refused, with reasons" \
+	$([ "$(grep -c "replica-refused" "$LOG")" = 4 ] &&
+	  grep -q 'replica-refused reason="not this node.s external address"' "$LOG" &&
+	  grep -q 'replica-refused reason="an external port this node does not hand out"' "$LOG" &&
+	  grep -q 'replica-refused reason="lifetime 0"' "$LOG" &&
+	  grep -q 'replica-refused reason="not TCP or UDP"' "$LOG" &&
+	  ! ns nat nft list table ip pcpd | grep -q '5351\|7001\|7002'; echo $?)
+ktap_result "pcpd is still there, answering" \
+	$(kill -0 $pcpd_pid && [ "$(field result <<< "$(pcpc announce)")" = SUCCESS ]; echo $?)
+kill $feeder 2>/dev/null
+
 # A 3-second mapping: its element's own timeout is 6 s, so at 4.5 s it is
 # gone only if pcpd deleted it when the mapping expired.
 out=$(pcpc map -p udp --port 6100 --lifetime 3)
@@ -117,7 +162,7 @@ sleep 4.5
 ktap_result "a mapping expired at 3 s: its element (own timeout 6 s) is gone by 4.5 s" \
 	$([ "$(field lifetime <<< "$out")" = 3 ] &&
 	  ! ns nat nft list map ip pcpd map_udp | grep -q '198.51.100.1 . 6100' &&
-	  "$PCPD" --status --control "$LOG.sock" | grep -q "^mappings=0$"; echo $?)
+	  ! "$PCPD" --status --control "$LOG.sock" | grep -q "internal_port=6100 "; echo $?)
 
 kill $pcpd_pid
 wait $pcpd_pid
@@ -128,5 +173,5 @@ ktap_result "its log names every refusal with its reason" \
 	$(grep -q 'refused client=192.0.2.2 opcode=1 result=NOT_AUTHORIZED' "$LOG" &&
 	  grep -q 'refused client=192.0.2.2 result=MALFORMED_REQUEST' "$LOG"; echo $?)
 
-rm -f "$LOG" "$LOG.rx" "$LOG.err"
+rm -f "$LOG" "$LOG.rx" "$LOG.err" "$LOG.file" "$LOG.lines"
 ktap_finish

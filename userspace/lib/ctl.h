@@ -6,7 +6,11 @@
 #ifndef CKPT_CTL_H
 #define CKPT_CTL_H
 
-/* A listening, non-blocking socket at PATH; -errno on failure. */
+/*
+ * A listening, non-blocking socket at PATH; -errno on failure: -EEXIST
+ * when PATH is something other than a socket, -EADDRINUSE when a daemon
+ * answers there already.  A stale socket is replaced.
+ */
 int ctl_listen(const char *path);
 
 /*

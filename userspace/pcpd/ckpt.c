@@ -133,6 +133,7 @@ static int rule_request(struct pcpd_ckpt *c, uint8_t cmd,
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 
+	*msg = NULL;
 	if (!c->family)
 		return -EOPNOTSUPP;
 	nlh = request(c, buf, c->family, cmd);
@@ -170,6 +171,7 @@ int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 	struct nlattr *nest;
 	int err;
 
+	*msg = NULL;
 	if (!c->family)
 		return -EOPNOTSUPP;
 	nlh = request(c, buf, c->family,

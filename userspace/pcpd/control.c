@@ -44,8 +44,10 @@ static void item(FILE *f, bool json, bool *first, const char *kind,
 
 static void put_mappings(const struct pcpd *d, FILE *f, bool json)
 {
-	char in[INET_ADDRSTRLEN], ex[INET_ADDRSTRLEN], text[256], obj[320];
+	char in[INET_ADDRSTRLEN], ex[INET_ADDRSTRLEN], sub[INET_ADDRSTRLEN];
+	char text[256], obj[320];
 	const struct pcpd_mapping *m;
+	struct in_addr owner;
 	bool first = true;
 	unsigned int i;
 
@@ -53,10 +55,12 @@ static void put_mappings(const struct pcpd *d, FILE *f, bool json)
 		for (m = d->table.buckets[i]; m; m = m->next) {
 			v4(&m->internal_addr, in);
 			v4(&m->external_addr, ex);
+			owner.s_addr = htonl(m->subscriber);
+			inet_ntop(AF_INET, &owner, sub, sizeof(sub));
 			snprintf(text, sizeof(text),
 				 "proto=%u internal=%s internal_port=%u external=%s external_port=%u lifetime=%u subscriber=%s checkpoint=%s standby=%s",
 				 m->protocol, in, m->internal_port, ex,
-				 m->external_port, left(m->expires), in,
+				 m->external_port, left(m->expires), sub,
 				 yes(m->checkpoint), yes(m->standby));
 			snprintf(obj, sizeof(obj),
 				 "{\"proto\":%u,\"internal\":\"%s\",\"internal_port\":%u,\"external\":\"%s\",\"external_port\":%u,\"lifetime\":%u,\"checkpoint\":%s,\"standby\":%s}",
@@ -110,15 +114,15 @@ static void put_subscribers(const struct pcpd *d, FILE *f, bool json)
 			a.s_addr = htonl(s->id);
 			inet_ntop(AF_INET, &a, addr, sizeof(addr));
 			snprintf(text, sizeof(text),
-				 "addr=%s mappings=%u quota=%u checkpointed=%u max=%u granted=%llu refused_quota=%llu refused_rate=%llu",
-				 addr, s->mappings, d->table.cfg.quota,
+				 "addr=%s mappings=%u peers=%u quota=%u checkpointed=%u max=%u granted=%llu refused_quota=%llu refused_rate=%llu",
+				 addr, s->mappings, s->peers, d->table.cfg.quota,
 				 s->checkpointed, d->subs.policy.max_entries,
 				 (unsigned long long)s->granted,
 				 (unsigned long long)s->refused_quota,
 				 (unsigned long long)s->refused_rate);
 			snprintf(obj, sizeof(obj),
-				 "{\"addr\":\"%s\",\"mappings\":%u,\"quota\":%u,\"checkpointed\":%u,\"max\":%u,\"granted\":%llu,\"refused_quota\":%llu,\"refused_rate\":%llu}",
-				 addr, s->mappings, d->table.cfg.quota,
+				 "{\"addr\":\"%s\",\"mappings\":%u,\"peers\":%u,\"quota\":%u,\"checkpointed\":%u,\"max\":%u,\"granted\":%llu,\"refused_quota\":%llu,\"refused_rate\":%llu}",
+				 addr, s->mappings, s->peers, d->table.cfg.quota,
 				 s->checkpointed, d->subs.policy.max_entries,
 				 (unsigned long long)s->granted,
 				 (unsigned long long)s->refused_quota,
@@ -153,22 +157,28 @@ static void put_status(const struct pcpd *d, FILE *f, bool json)
 	put_subscribers(d, f, false);
 }
 
-/* One client, one command, answered at once. */
+/*
+ * One client a turn of the loop, one command, answered at once.  A client
+ * gets 100 ms to write its command and a second to take the answer, so
+ * that none holds up PCP for longer (SIGPIPE is ignored).
+ */
 void control_serve(struct pcpd *d, int lfd)
 {
-	struct timeval tv = { .tv_sec = 1 };
+	struct timeval rcv = { .tv_usec = 100000 }, snd = { .tv_sec = 1 };
 	char cmd[64];
 	ssize_t n;
 	FILE *f;
 	int fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 		n = recv(fd, cmd, sizeof(cmd) - 1, 0);
 		f = n > 0 ? fdopen(fd, "w") : NULL;
 		if (!f) {
 			close(fd);
-			continue;
+			return;
 		}
 		cmd[n] = '\0';
 		cmd[strcspn(cmd, "\r\n")] = '\0';

@@ -155,6 +155,18 @@ static uint16_t choose_port(const struct pcpd_map_table *t,
 	return 0;
 }
 
+bool pcpd_map_port_allowed(const struct pcpd_map_table *t, uint8_t protocol,
+			   uint16_t port)
+{
+	return port_allowed(t, protocol, port);
+}
+
+uint16_t pcpd_map_choose_port(const struct pcpd_map_table *t,
+			      const struct pcp_request *req)
+{
+	return choose_port(t, req);
+}
+
 static void decide_error(struct pcpd_map_decision *d, uint8_t result,
 			 uint32_t lifetime)
 {

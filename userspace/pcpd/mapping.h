@@ -93,6 +93,15 @@ struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
 struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
 				     const struct pcpd_mapping *m);
 void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m);
+/*
+ * For PEER: may external PORT be handed out (in range, not PCP's, no
+ * mapping on it)?  And the port a new binding should get, as for MAP.
+ */
+bool pcpd_map_port_allowed(const struct pcpd_map_table *t, uint8_t protocol,
+			   uint16_t port);
+uint16_t pcpd_map_choose_port(const struct pcpd_map_table *t,
+			      const struct pcp_request *req);
+
 /* The mapping holding external PORT of PROTOCOL, if any. */
 struct pcpd_mapping *pcpd_map_by_external(struct pcpd_map_table *t,
 					  uint8_t protocol, uint16_t port);

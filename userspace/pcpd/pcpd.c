@@ -111,7 +111,7 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 	struct pcpd_ckpt_rule r = ckpt_rule(m);
 	struct pcpd_subscriber *sub;
 	char ibuf[INET6_ADDRSTRLEN];
-	const char *msg;
+	const char *msg = NULL;
 	int err;
 
 	err = pcpd_ckpt_rule_del(&d->ckpt, &r, &msg);
@@ -137,12 +137,13 @@ void count_mapping(struct pcpd *d, uint32_t subscriber, int delta)
 		sub->mappings += (unsigned int)delta;
 }
 
-static unsigned int mappings_of(struct pcpd *d, uint32_t subscriber)
+/* What --quota counts: MAP mappings and PEER connections. */
+unsigned int mappings_of(struct pcpd *d, uint32_t subscriber)
 {
 	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
 							  now_ms());
 
-	return sub ? sub->mappings : 0;
+	return sub ? sub->mappings + sub->peers : 0;
 }
 
 static void on_expired(void *arg, const struct pcpd_mapping *m)
@@ -213,7 +214,7 @@ static bool ckpt_install(struct pcpd *d, const struct pcp_request *req,
 	struct pcpd_ckpt_rule r = ckpt_rule(&m);
 	struct pcpd_subscriber *sub;
 	char ibuf[INET6_ADDRSTRLEN];
-	const char *msg;
+	const char *msg = NULL;
 	int err;
 
 	err = pcpd_ckpt_rule_add(&d->ckpt, &r, &msg);
@@ -276,8 +277,11 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	uint64_t now = now_seconds();
 	char ibuf[INET6_ADDRSTRLEN];
 	bool written = false;
+	uint32_t owner;
 	int err = 0;
 
+	/* The subscriber charged: a deleted mapping's, which may be the peer's. */
+	owner = dec->existing ? dec->existing->subscriber : subscriber_id(internal);
 	switch (dec->action) {
 	case PCPD_MAP_CREATE:
 		err = pcpd_nft_add(&d->nft, &m, false);
@@ -315,7 +319,7 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	if (mapping && dec->action == PCPD_MAP_CREATE)
 		count_mapping(d, subscriber_id(internal), 1);
 	else if (dec->action == PCPD_MAP_DELETE)
-		count_mapping(d, subscriber_id(internal), -1);
+		count_mapping(d, owner, -1);
 	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s",
 		  dec->action, addr_str(internal, ibuf), req->protocol,
 		  req->internal_port, dec->external_port, dec->lifetime,
@@ -483,7 +487,10 @@ static int listen_on(struct pcpd *d, const char *addr)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/*
+	 * No SO_REUSEADDR: for UDP it would let a second pcpd bind the same
+	 * address and take over this one's table.
+	 */
 	/* A pair's virtual address is there only while this node is master. */
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
@@ -552,7 +559,7 @@ static int parse_args(int argc, char **argv, struct pcpd *d,
 			cfg->port_max = (uint16_t)hi;
 			break;
 		case 't':
-			if (parse_range(optarg, &lo, &hi) || hi > UINT32_MAX)
+			if (parse_range(optarg, &lo, &hi) || !lo || hi > UINT32_MAX)
 				goto usage;
 			cfg->lifetime_min = (uint32_t)lo;
 			cfg->lifetime_max = (uint32_t)hi;
@@ -628,6 +635,7 @@ int main(int argc, char **argv)
 	if (d.status)
 		return ctl_request("pcpd", d.control_path,
 				   d.json ? "status-json" : "status");
+	signal(SIGPIPE, SIG_IGN);	/* a control client that went away */
 	sfd = signals_open();
 	if (sfd < 0) {
 		perror("pcpd: signals");
@@ -635,18 +643,20 @@ int main(int argc, char **argv)
 	}
 	d.fds[d.n_fds].fd = sfd;
 	d.fds[d.n_fds].events = POLLIN;
+	/* Before the table: a second pcpd must not replace the first's. */
+	d.control_fd = ctl_listen(d.control_path);
+	if (d.control_fd < 0) {
+		log_event("start-failed control=%s reason=\"%s\"", d.control_path,
+			  d.control_fd == -EADDRINUSE ? "another pcpd answers there" :
+			  strerror(-d.control_fd));
+		return 1;
+	}
 	if (pcpd_map_table_init(&d.table, &cfg) || pcpd_nft_open(&d.nft))
 		return 1;
 	if (pcpd_nft_setup(&d.nft))
 		goto close;
 	if (pcpd_peers_open(&d.peers)) {
 		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));
-		goto close;
-	}
-	d.control_fd = ctl_listen(d.control_path);
-	if (d.control_fd < 0) {
-		log_event("start-failed control=%s reason=\"%s\"", d.control_path,
-			  strerror(-d.control_fd));
 		goto close;
 	}
 	if (pcpd_ckpt_open(&d.ckpt))

@@ -77,6 +77,7 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 bool ckpt_policy(struct pcpd *d, const struct in6_addr *internal,
 		 uint16_t port);
 void count_mapping(struct pcpd *d, uint32_t subscriber, int delta);
+unsigned int mappings_of(struct pcpd *d, uint32_t subscriber);
 
 /* peer_request.c */
 uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,

@@ -18,6 +18,15 @@
 
 #include "pcpd.h"
 
+static void count_peer(struct pcpd *d, uint32_t subscriber, int delta)
+{
+	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
+							  now_ms());
+
+	if (sub && (delta > 0 || sub->peers))
+		sub->peers += (unsigned int)delta;
+}
+
 static uint32_t clamp(const struct pcpd *d, uint32_t lifetime)
 {
 	const struct pcpd_map_config *cfg = &d->table.cfg;
@@ -59,7 +68,7 @@ static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 {
 	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, peer->subscriber);
 	struct pcpd_subscriber *sub;
-	const char *msg;
+	const char *msg = NULL;
 	char extra[96];
 	int err;
 
@@ -81,7 +90,7 @@ static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
 	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(source));
 	struct pcpd_subscriber *sub;
 	char extra[160];
-	const char *msg;
+	const char *msg = NULL;
 	int err;
 
 	if (!ckpt_policy(d, source, f->internal_port))
@@ -117,6 +126,7 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 {
 	struct in_addr ext;
 	uint32_t timeout;
+	uint16_t want;
 	int err;
 
 	*created = false;
@@ -136,17 +146,28 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 	    memcmp(req->external_addr.s6_addr + 12, "\0\0\0\0", 4) &&
 	    memcmp(req->external_addr.s6_addr + 12, &ext, 4))
 		return PCP_CANNOT_PROVIDE_EXTERNAL;
+	/* A port pcpd hands out, and no MAP mapping's (section 12.3). */
+	if (req->external_port &&
+	    !pcpd_map_port_allowed(&d->table, f->protocol, req->external_port))
+		return PCP_CANNOT_PROVIDE_EXTERNAL;
 	f->external = ext;
-	f->external_port = req->external_port;
+	f->external_port = pcpd_map_choose_port(&d->table, req);
+	if (!f->external_port)
+		return PCP_NO_RESOURCES;
+	want = f->external_port;
 	err = pcpd_ct_create(&d->peers, f, lifetime);
 	if (err) {
 		log_flow("peer-failed", f, " reason=\"conntrack create\"");
 		return req->external_port ? PCP_CANNOT_PROVIDE_EXTERNAL :
 					    PCP_NO_RESOURCES;
 	}
-	if (req->external_port && f->external_port != req->external_port) {
+	/* The NAT gave another port: kept only if one pcpd may hand out. */
+	if (f->external_port != want &&
+	    (req->external_port ||
+	     !pcpd_map_port_allowed(&d->table, f->protocol, f->external_port))) {
 		pcpd_ct_delete(&d->peers, f);
-		return PCP_CANNOT_PROVIDE_EXTERNAL;
+		return req->external_port ? PCP_CANNOT_PROVIDE_EXTERNAL :
+					    PCP_NO_RESOURCES;
 	}
 	*created = true;
 	return PCP_SUCCESS;
@@ -183,6 +204,11 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 				 (uint32_t)(peer->expires - now_seconds()) : 0;
 		return PCP_NOT_AUTHORIZED;
 	}
+	/* A new record counts against the subscriber's --quota, as a MAP. */
+	if (!peer && mappings_of(d, subscriber_id(source)) >= d->table.cfg.quota) {
+		resp->lifetime = PCP_SHORT_ERROR_LIFETIME;
+		return PCP_USER_EX_QUOTA;
+	}
 	result = find_or_create(d, req, &f, lifetime, &created);
 	if (result)
 		return result;
@@ -195,6 +221,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		}
 		memcpy(peer->nonce, req->nonce, PCP_NONCE_LEN);
 		peer->subscriber = subscriber_id(source);
+		count_peer(d, peer->subscriber, 1);
 	}
 	peer->flow = f;
 	peer->expires = now_seconds() + lifetime;
@@ -220,6 +247,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 
 static void on_gone(void *arg, const struct pcpd_peer *peer)
 {
+	count_peer(arg, peer->subscriber, -1);
 	if (peer->checkpoint)
 		peer_release(arg, peer, "expired");
 }

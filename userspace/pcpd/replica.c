@@ -151,14 +151,46 @@ static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
 		.internal_port = m->internal_port,
 	};
 
+	char ibuf[INET6_ADDRSTRLEN];
+
 	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
 	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
 	pcpd_nft_del(&d->nft, &e);
+	log_event("map-dropped internal=%s proto=%u port=%u external_port=%u why=\"%s\"",
+		  addr_str(&m->internal_addr, ibuf), m->protocol,
+		  m->internal_port, m->external_port, why);
 	if (m->checkpoint)
 		ckpt_release(d, m, why);
 	replica_unmap(d, m);
 	count_mapping(d, m->subscriber, -1);
 	pcpd_map_remove(&d->table, m);
+}
+
+/*
+ * What the peer sends must still fit this node's own policy: a TCP or UDP
+ * mapping of a real internal endpoint, to this node's external address
+ * and a port it hands out.  The reason it does not, or NULL.
+ */
+static const char *peer_map_invalid(const struct pcpd *d,
+				    struct map_record *r)
+{
+	const struct pcpd_map_config *cfg = &d->table.cfg;
+
+	if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
+		return "not TCP or UDP";
+	if (!memcmp(r->internal, "\0\0\0\0", 4) || !r->internal_port ||
+	    !r->external_port)
+		return "an address or port is 0";
+	if (memcmp(r->external, cfg->external_addr.s6_addr + 12, 4))
+		return "not this node's external address";
+	if (r->external_port < cfg->port_min || r->external_port > cfg->port_max ||
+	    r->external_port == PCP_CLIENT_PORT || r->external_port == PCP_SERVER_PORT)
+		return "an external port this node does not hand out";
+	if (!r->lifetime)
+		return "lifetime 0";
+	if (r->lifetime > cfg->lifetime_max)
+		r->lifetime = cfg->lifetime_max;
+	return NULL;
 }
 
 /* The peer's mapping, installed here ready for a takeover. */
@@ -183,7 +215,7 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 	struct pcpd_subscriber *sub;
 	struct pcpd_mapping *old;
 	char ibuf[INET6_ADDRSTRLEN];
-	const char *msg;
+	const char *msg = NULL;
 	int err;
 
 	m.internal_addr.s6_addr[10] = m.internal_addr.s6_addr[11] = 0xff;
@@ -293,16 +325,21 @@ static bool on_line(void *arg, char *line)
 	unmap = !strcmp(line, "peer-unmap");
 	if (fields && (unmap || !strcmp(line, "peer-map")) &&
 	    !map_line_parse(fields, unmap, &r, &why)) {
-		if (r.family == AF_INET && unmap)
-			standby_unmap(d, &r);
-		else if (r.family == AF_INET)
-			standby_map(d, &r);
-		else
+		if (r.family != AF_INET)
 			why = "not IPv4";
-		if (r.family == AF_INET)
+		else if (!unmap)
+			why = peer_map_invalid(d, &r);
+		else
+			why = NULL;
+		if (!why && unmap)
+			standby_unmap(d, &r);
+		else if (!why)
+			standby_map(d, &r);
+		if (!why)
 			return d->replica.fd >= 0;
 	}
-	log_event("replica-refused reason=\"%s\" command=\"%.32s\"", why, line);
+	log_event("replica-refused reason=\"%s\" command=\"%.32s %.160s\"", why,
+		  line, fields ? fields : "");
 	return true;
 }
 

@@ -23,6 +23,7 @@ struct pcpd_subscriber {
 	uint32_t id;			/* IPv4 address, host order */
 	unsigned int checkpointed;
 	unsigned int mappings;		/* MAP mappings held, for --quota */
+	unsigned int peers;		/* PEER connections remembered, too */
 	uint64_t tokens_ms;		/* bucket level, in ms of rate */
 	uint64_t last_ms;
 	uint64_t granted, refused_quota, refused_rate;
