@@ -13,7 +13,10 @@
 #      second and takes the time of the last data nat-b applied from its
 #      status (data_age_ms) instead of from when the poll saw it: the
 #      times are right within about a status request.
-#   3. Events: with 10 000 flagged among 200 000 new connections, the
+#   3. Latency on an idle pair: 200 connections flagged one at a time, 10
+#      ms apart, each timed from the flag to nf_ckpt reporting the peer
+#      holds it (ckpt_bulk latency); p50 and p99.
+#   4. Events: with 10 000 flagged among 200 000 new connections, the
 #      conntrack events ckpt-syncd's filtered socket read, next to an
 #      unfiltered listener's (what conntrackd reads).
 #
@@ -103,6 +106,21 @@ bench_events()
 	kill "$(cat "$HA_RUN/nat-a.syncd.pid")"
 }
 
+bench_latency()
+{
+	local out
+
+	a conntrack -F > /dev/null 2>&1
+	b conntrack -F > /dev/null 2>&1
+	ha_syncd nat-a && ha_syncd nat-b
+	wait_for eval 'ha_status_is nat-a peer up && ha_status_is nat-b peer up'
+	a "$BULK" inject 200 > /dev/null
+	out=$(a "$BULK" latency 200)
+	echo "# flag to the peer holding it, idle pair: ${out#sync latency: } (goal p99 < 10 ms)"
+	kill "$(cat "$HA_RUN/nat-a.syncd.pid")" "$(cat "$HA_RUN/nat-b.syncd.pid")"
+	sleep 1
+}
+
 value() { sed -n "s/^$1 //p"; }
 
 ha_topology || ktap_skip_all "cannot build the topology"
@@ -121,5 +139,6 @@ for n in $SIZES; do
 		"$n" "$(rate "$n" "$(value flag_ms <<< "$ours")")" \
 		"$(rate "$n" "$(value live_ms <<< "$ours")")"
 done
+bench_latency
 bench_events
 echo "1..0 # benchmarks print numbers only"

@@ -9,6 +9,10 @@
  *   ckpt_bulk set N [K]       flag those N entries (owner 1), K tuples a message
  *   ckpt_bulk clear N [K]     clear their flags, K tuples a message
  *   ckpt_bulk rules N         N endpoint rules, UDP 198.18.a.b:p
+ *   ckpt_bulk latency N       flag those N entries one at a time, 10 ms
+ *                             apart, each time waiting for nf_ckpt to say
+ *                             the peer holds it (sync done); the p50 and
+ *                             p99 of that wait
  *
  * Entry i has source 198.18.0.0 + i / 60000 as address and 1024 + i % 60000
  * as port, so N may reach millions.  Exit 0 if every request succeeded.
@@ -39,6 +43,8 @@ struct bulk {
 	unsigned int portid;
 	uint32_t seq;
 	uint16_t family;	/* nf_ckpt's id, for genl requests */
+	uint32_t sync_group;	/* its multicast group of sync changes */
+	unsigned long base;	/* run(): the first item's index */
 	char *buf;
 	size_t used;
 	unsigned int pending;
@@ -210,10 +216,27 @@ static void build_rule(struct bulk *b, struct nlmsghdr *nlh,
 	mnl_attr_nest_end(nlh, nest);
 }
 
+static int on_group(const struct nlattr *attr, void *data)
+{
+	struct nlattr *a, *name = NULL, *id = NULL;
+
+	mnl_attr_for_each_nested(a, attr) {
+		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
+			name = a;
+		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
+			id = a;
+	}
+	if (name && id && !strcmp(mnl_attr_get_str(name), NF_CKPT_MCGRP_SYNC))
+		((struct bulk *)data)->sync_group = mnl_attr_get_u32(id);
+	return MNL_CB_OK;
+}
+
 static int on_family(const struct nlattr *attr, void *data)
 {
 	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		*(uint16_t *)data = mnl_attr_get_u16(attr);
+		((struct bulk *)data)->family = mnl_attr_get_u16(attr);
+	else if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GROUPS)
+		mnl_attr_parse_nested(attr, on_group, data);
 	return MNL_CB_OK;
 }
 
@@ -242,12 +265,14 @@ static int resolve_family(struct bulk *b)
 		return -1;
 	n = mnl_socket_recvfrom(b->nl, buf, sizeof(buf));
 	if (n < 0 || mnl_cb_run(buf, (size_t)n, b->seq, b->portid,
-				on_family_msg, &b->family) < 0 || !b->family) {
+				on_family_msg, b) < 0 || !b->family) {
 		fprintf(stderr, "ckpt_bulk: no nf_ckpt family: is the module loaded?\n");
 		return -1;
 	}
 	return 0;
 }
+
+static bool run_quiet;	/* latency: no line for each flag */
 
 static double now(void)
 {
@@ -270,16 +295,17 @@ static int run(struct bulk *b, const char *what, build_fn build,
 		nlh = next_msg(b);
 		if (!nlh)
 			return -1;
-		build(b, nlh, i, n);
+		build(b, nlh, b->base + i, n);
 		commit_msg(b, nlh);
 	}
 	if (flush(b))
 		return -1;
 	t = now() - t0;
 
-	printf("%s: %lu items in %lu a message, %lu messages failed, %.3f s, %.0f/s\n",
-	       what, count, per_msg, b->failed, t,
-	       t > 0 ? (double)count / t : 0.0);
+	if (!run_quiet)
+		printf("%s: %lu items in %lu a message, %lu messages failed, %.3f s, %.0f/s\n",
+		       what, count, per_msg, b->failed, t,
+		       t > 0 ? (double)count / t : 0.0);
 	return b->failed ? -1 : 0;
 }
 
@@ -299,6 +325,94 @@ static int open_socket(struct bulk *b, int bus)
 	return 0;
 }
 
+/* A SYNC_NTF's tuple source port, if its sync state is DONE; 0 if not. */
+static int on_sync_attr(const struct nlattr *attr, void *data)
+{
+	uint16_t *port = data;
+	struct nlattr *a;
+
+	if (mnl_attr_get_type(attr) == NF_CKPT_A_SYNC &&
+	    mnl_attr_get_u8(attr) != NF_CKPT_SYNC_DONE)
+		port[1] = 1;	/* not done */
+	if (mnl_attr_get_type(attr) != NF_CKPT_A_TUPLE)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(a, attr)
+		if (mnl_attr_get_type(a) == NF_CKPT_TUPLE_A_SRC_PORT)
+			port[0] = mnl_attr_get_u16(a);
+	return MNL_CB_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Flag entries one by one and time each until nf_ckpt reports it synced:
+ * the time from a flag to the peer holding the connection, as the
+ * replication daemon reports it.
+ */
+static int sync_latency(struct bulk *b, unsigned long count)
+{
+	static char buf[64 * 1024];
+	struct mnl_socket *ntf = mnl_socket_open(NETLINK_GENERIC);
+	double *lat = calloc(count, sizeof(*lat)), t0;
+	unsigned long i, got = 0, lost = 0;
+	const struct nlmsghdr *nlh;
+	struct timeval tv = { .tv_sec = 2 };
+	uint16_t want, port[2];
+	uint32_t src;
+	ssize_t n;
+	int len;
+
+	if (!ntf || !lat || mnl_socket_bind(ntf, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    !b->sync_group ||
+	    mnl_socket_setsockopt(ntf, NETLINK_ADD_MEMBERSHIP, &b->sync_group,
+				  sizeof(b->sync_group)) < 0) {
+		perror("ckpt_bulk: sync group");
+		return -1;
+	}
+	setsockopt(mnl_socket_get_fd(ntf), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < count; i++) {
+		entry_tuple(i, &src, &want);
+		t0 = now();
+		b->base = i;
+		run_quiet = true;
+		if (run(b, "latency", build_set, 1, 1))
+			return -1;
+		for (;;) {
+			n = mnl_socket_recvfrom(ntf, buf, sizeof(buf));
+			if (n <= 0) {
+				lost++;
+				break;
+			}
+			nlh = (const struct nlmsghdr *)buf;
+			len = (int)n;
+			for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+				port[0] = port[1] = 0;
+				mnl_attr_parse(nlh, sizeof(struct genlmsghdr),
+					       on_sync_attr, port);
+				if (port[0] == want && !port[1])
+					break;
+			}
+			if (mnl_nlmsg_ok(nlh, len))
+				break;
+		}
+		if (n > 0)
+			lat[got++] = now() - t0;
+		usleep(10000);	/* an idle pair, between flags */
+	}
+	qsort(lat, got, sizeof(*lat), cmp_double);
+	printf("sync latency: %lu flags, %lu not reported synced within 2 s, p50 %.1f ms, p99 %.1f ms\n",
+	       count, lost, got ? lat[got / 2] * 1e3 : 0.0,
+	       got ? lat[got * 99 / 100] * 1e3 : 0.0);
+	mnl_socket_close(ntf);
+	free(lat);
+	return lost ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[BATCH_BYTES];
@@ -310,7 +424,7 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules N [1..64]\n");
+		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules|latency N [1..64]\n");
 		return 2;
 	}
 
@@ -325,14 +439,17 @@ int main(int argc, char **argv)
 			build = build_clear;
 		else if (!strcmp(argv[1], "rules"))
 			build = build_rule;
+		else if (!strcmp(argv[1], "latency"))
+			build = NULL;
 		else {
 			fprintf(stderr, "ckpt_bulk: unknown command '%s'\n", argv[1]);
 			return 2;
 		}
 		if (open_socket(&b, NETLINK_GENERIC) || resolve_family(&b))
 			return 1;
-		err = run(&b, argv[1], build, count,
-			  build == build_rule ? 1 : per_msg);
+		err = build ? run(&b, argv[1], build, count,
+				  build == build_rule ? 1 : per_msg) :
+			      sync_latency(&b, count);
 	}
 
 	mnl_socket_close(b.nl);
