@@ -19,7 +19,7 @@
 #include "maps.h"
 #include "wire.h"
 
-#define PLAN 49
+#define PLAN 50
 
 static struct sync_entry tcp_entry(uint16_t sport)
 {
@@ -360,6 +360,11 @@ static void test_map_lines(void)
 	ktap_check(map_line_parse("proto=6 internal=10.0.0.300 internal_port=1",
 				  true, &back, &why) && strstr(why, "invalid"),
 		   "a bad address is refused");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.3 internal_port=017", true,
+				  &back, &why) && strstr(why, "invalid") &&
+		   map_line_parse("proto=6 internal=10.0.0.3 internal_port=0x10", true,
+				  &back, &why),
+		   "numbers are decimal: 017 and 0x10 are refused");
 	ktap_check(map_line_parse("proto=6 internal=10.0.0.3 internal_port=65536",
 				  true, &back, &why) && strstr(why, "invalid"),
 		   "a port past 65535 is refused");

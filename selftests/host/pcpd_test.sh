@@ -38,7 +38,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 26
+ktap_plan 27
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -163,6 +163,8 @@ ktap_result "a mapping expired at 3 s: its element (own timeout 6 s) is gone by 
 	$([ "$(field lifetime <<< "$out")" = 3 ] &&
 	  ! ns nat nft list map ip pcpd map_udp | grep -q '198.51.100.1 . 6100' &&
 	  ! "$PCPD" --status --control "$LOG.sock" | grep -q "internal_port=6100 "; echo $?)
+ktap_result "a subscriber holding nothing any more is forgotten" \
+	$(! "$PCPD" --status --control "$LOG.sock" | grep -q "^subscriber addr=192.0.2.2 "; echo $?)
 
 kill $pcpd_pid
 wait $pcpd_pid

@@ -694,6 +694,7 @@ int main(int argc, char **argv)
 			last_expiry = now_seconds();
 			pcpd_map_expire(&d.table, last_expiry, on_expired, &d);
 			peers_expire(&d, last_expiry);
+			pcpd_subscribers_gc(&d.subs, now_ms());
 		}
 	}
 	ret = 0;

@@ -77,6 +77,34 @@ void pcpd_subscribers_free(struct pcpd_subscribers *s)
 	s->count = 0;
 }
 
+/*
+ * Drop the records that hold nothing: no mapping, no PEER connection, no
+ * check-point, and a full bucket (so that dropping one forgives nothing).
+ * Any source on an inside network makes a record; this bounds them.
+ */
+unsigned int pcpd_subscribers_gc(struct pcpd_subscribers *s, uint64_t now_ms)
+{
+	uint64_t full = cost_ms(&s->policy) * s->policy.burst;
+	struct pcpd_subscriber **pp, *sub;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < PCPD_SUBSCRIBER_BUCKETS; i++) {
+		pp = &s->buckets[i];
+		while ((sub = *pp)) {
+			if (sub->mappings || sub->peers || sub->checkpointed ||
+			    sub->tokens_ms + (now_ms - sub->last_ms) < full) {
+				pp = &sub->next;
+				continue;
+			}
+			*pp = sub->next;
+			free(sub);
+			s->count--;
+			n++;
+		}
+	}
+	return n;
+}
+
 enum pcpd_ckpt_verdict pcpd_subscriber_ckpt(const struct pcpd_ckpt_policy *p,
 					    struct pcpd_subscriber *sub,
 					    uint64_t now_ms)

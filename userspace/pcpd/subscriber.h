@@ -47,6 +47,7 @@ enum pcpd_ckpt_verdict {
 struct pcpd_subscriber *pcpd_subscriber_get(struct pcpd_subscribers *s,
 					    uint32_t id, uint64_t now_ms);
 void pcpd_subscribers_free(struct pcpd_subscribers *s);
+unsigned int pcpd_subscribers_gc(struct pcpd_subscribers *s, uint64_t now_ms);
 
 /* A rate "N" (a second) or "N/min" into cost_ms; -1 if not one. */
 int pcpd_parse_rate(const char *s, unsigned int *cost_ms);
