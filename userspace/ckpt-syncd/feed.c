@@ -127,8 +127,8 @@ void feed_takeover(struct syncd *d)
 {
 	d->takeover_pending = true;
 	if (d->feed.fd < 0 && d->maps_peer.count)
-		log_warning("takeover-waiting maps=%zu reason=\"pcpd is not connected; they are handed over when it connects\"",
-			    d->maps_peer.count);
+		log_warning("takeover-waiting maps=%zu reason=\"%s\"", d->maps_peer.count,
+			    "pcpd is not connected; they are handed over when it connects");
 	if (d->feed.fd < 0)
 		return;
 	hand_over(d);

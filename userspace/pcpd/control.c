@@ -13,9 +13,84 @@
 
 #include "pcpd.h"
 
-static const char *v4(const struct in6_addr *a, char *buf)
+/*
+ * One writer for both forms: an item is "KIND k=v ..." on a line of its
+ * own, or an object in KIND's JSON array; a header field is "k=v" on a
+ * line, or a member of the top object.
+ */
+struct out {
+	FILE *f;
+	bool json;
+	bool first;	/* no field yet in this item or object */
+	bool item;	/* in an item, rather than the header */
+};
+
+static void key(struct out *o, const char *k)
 {
-	return inet_ntop(AF_INET, a->s6_addr + 12, buf, INET_ADDRSTRLEN);
+	if (o->json)
+		fprintf(o->f, "%s\"%s\":", o->first ? "" : ",", k);
+	else
+		fprintf(o->f, "%s%s=", o->item && !o->first ? " " : "", k);
+	o->first = false;
+}
+
+static void end_field(struct out *o)
+{
+	if (!o->json && !o->item)
+		fputc('\n', o->f);
+}
+
+static void num(struct out *o, const char *k, unsigned long long v)
+{
+	key(o, k);
+	fprintf(o->f, "%llu", v);
+	end_field(o);
+}
+
+static void str(struct out *o, const char *k, const char *v)
+{
+	key(o, k);
+	fprintf(o->f, o->json ? "\"%s\"" : "%s", v);
+	end_field(o);
+}
+
+static void flag(struct out *o, const char *k, bool v)
+{
+	key(o, k);
+	fputs(o->json ? (v ? "true" : "false") : (v ? "yes" : "no"), o->f);
+	end_field(o);
+}
+
+static void addr(struct out *o, const char *k, struct in_addr a)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	str(o, k, inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+}
+
+static void item_start(struct out *o, const char *kind, bool *first_item)
+{
+	if (o->json)
+		fprintf(o->f, "%s{", *first_item ? "" : ",");
+	else
+		fprintf(o->f, "%s ", kind);
+	*first_item = false;
+	o->first = true;
+	o->item = true;
+}
+
+static void item_end(struct out *o)
+{
+	fputs(o->json ? "}" : "\n", o->f);
+	o->item = false;
+}
+
+static struct in_addr v4(const struct in6_addr *a)
+{
+	struct in_addr v;
+
+	memcpy(&v, a->s6_addr + 12, 4);
+	return v;
 }
 
 static uint32_t left(uint64_t expires)
@@ -25,136 +100,104 @@ static uint32_t left(uint64_t expires)
 	return expires > now ? (uint32_t)(expires - now) : 0;
 }
 
-static const char *yes(bool b)
+static void put_mappings(const struct pcpd *d, struct out *o)
 {
-	return b ? "yes" : "no";
-}
-
-/* Each item: "KIND k=v ..." or, in JSON, an object in KIND's array. */
-static void item(FILE *f, bool json, bool *first, const char *kind,
-		 const char *text, const char *obj)
-{
-	if (!json) {
-		fprintf(f, "%s %s\n", kind, text);
-		return;
-	}
-	fprintf(f, "%s%s", *first ? "" : ",", obj);
-	*first = false;
-}
-
-static void put_mappings(const struct pcpd *d, FILE *f, bool json)
-{
-	char in[INET_ADDRSTRLEN], ex[INET_ADDRSTRLEN], sub[INET_ADDRSTRLEN];
-	char text[256], obj[320];
 	const struct pcpd_mapping *m;
-	struct in_addr owner;
 	bool first = true;
 	unsigned int i;
 
 	for (i = 0; i < PCPD_MAP_BUCKETS; i++) {
 		for (m = d->table.buckets[i]; m; m = m->next) {
-			v4(&m->internal_addr, in);
-			v4(&m->external_addr, ex);
-			owner.s_addr = htonl(m->subscriber);
-			inet_ntop(AF_INET, &owner, sub, sizeof(sub));
-			snprintf(text, sizeof(text),
-				 "proto=%u internal=%s internal_port=%u external=%s external_port=%u lifetime=%u subscriber=%s checkpoint=%s standby=%s",
-				 m->protocol, in, m->internal_port, ex,
-				 m->external_port, left(m->expires), sub,
-				 yes(m->checkpoint), yes(m->standby));
-			snprintf(obj, sizeof(obj),
-				 "{\"proto\":%u,\"internal\":\"%s\",\"internal_port\":%u,\"external\":\"%s\",\"external_port\":%u,\"lifetime\":%u,\"checkpoint\":%s,\"standby\":%s}",
-				 m->protocol, in, m->internal_port, ex,
-				 m->external_port, left(m->expires),
-				 m->checkpoint ? "true" : "false",
-				 m->standby ? "true" : "false");
-			item(f, json, &first, "map", text, obj);
+			item_start(o, "map", &first);
+			num(o, "proto", m->protocol);
+			addr(o, "internal", v4(&m->internal_addr));
+			num(o, "internal_port", m->internal_port);
+			addr(o, "external", v4(&m->external_addr));
+			num(o, "external_port", m->external_port);
+			num(o, "lifetime", left(m->expires));
+			addr(o, "subscriber", (struct in_addr){ htonl(m->subscriber) });
+			flag(o, "checkpoint", m->checkpoint);
+			flag(o, "standby", m->standby);
+			item_end(o);
 		}
 	}
 }
 
-static void put_peers(const struct pcpd *d, FILE *f, bool json)
+static void put_peers(const struct pcpd *d, struct out *o)
 {
-	char in[INET_ADDRSTRLEN], rem[INET_ADDRSTRLEN], ex[INET_ADDRSTRLEN];
-	char text[256], obj[320];
 	const struct pcpd_peer *p;
 	bool first = true;
 	unsigned int i;
 
 	for (i = 0; i < PCPD_PEER_BUCKETS; i++) {
 		for (p = d->peers.buckets[i]; p; p = p->next) {
-			inet_ntop(AF_INET, &p->flow.internal, in, sizeof(in));
-			inet_ntop(AF_INET, &p->flow.remote, rem, sizeof(rem));
-			inet_ntop(AF_INET, &p->flow.external, ex, sizeof(ex));
-			snprintf(text, sizeof(text),
-				 "proto=%u internal=%s internal_port=%u remote=%s remote_port=%u external=%s external_port=%u lifetime=%u checkpoint=%s",
-				 p->flow.protocol, in, p->flow.internal_port, rem,
-				 p->flow.remote_port, ex, p->flow.external_port,
-				 left(p->expires), yes(p->checkpoint));
-			snprintf(obj, sizeof(obj),
-				 "{\"proto\":%u,\"internal\":\"%s\",\"internal_port\":%u,\"remote\":\"%s\",\"remote_port\":%u,\"external\":\"%s\",\"external_port\":%u,\"lifetime\":%u,\"checkpoint\":%s}",
-				 p->flow.protocol, in, p->flow.internal_port, rem,
-				 p->flow.remote_port, ex, p->flow.external_port,
-				 left(p->expires), p->checkpoint ? "true" : "false");
-			item(f, json, &first, "peer", text, obj);
+			item_start(o, "peer", &first);
+			num(o, "proto", p->flow.protocol);
+			addr(o, "internal", p->flow.internal);
+			num(o, "internal_port", p->flow.internal_port);
+			addr(o, "remote", p->flow.remote);
+			num(o, "remote_port", p->flow.remote_port);
+			addr(o, "external", p->flow.external);
+			num(o, "external_port", p->flow.external_port);
+			num(o, "lifetime", left(p->expires));
+			flag(o, "checkpoint", p->checkpoint);
+			item_end(o);
 		}
 	}
 }
 
-static void put_subscribers(const struct pcpd *d, FILE *f, bool json)
+static void put_subscribers(const struct pcpd *d, struct out *o)
 {
 	const struct pcpd_subscriber *s;
-	char addr[INET_ADDRSTRLEN], text[256], obj[320];
 	bool first = true;
-	struct in_addr a;
 	unsigned int i;
 
 	for (i = 0; i < PCPD_SUBSCRIBER_BUCKETS; i++) {
 		for (s = d->subs.buckets[i]; s; s = s->next) {
-			a.s_addr = htonl(s->id);
-			inet_ntop(AF_INET, &a, addr, sizeof(addr));
-			snprintf(text, sizeof(text),
-				 "addr=%s mappings=%u peers=%u quota=%u checkpointed=%u max=%u granted=%llu refused_quota=%llu refused_rate=%llu",
-				 addr, s->mappings, s->peers, d->table.cfg.quota,
-				 s->checkpointed, d->subs.policy.max_entries,
-				 (unsigned long long)s->granted,
-				 (unsigned long long)s->refused_quota,
-				 (unsigned long long)s->refused_rate);
-			snprintf(obj, sizeof(obj),
-				 "{\"addr\":\"%s\",\"mappings\":%u,\"peers\":%u,\"quota\":%u,\"checkpointed\":%u,\"max\":%u,\"granted\":%llu,\"refused_quota\":%llu,\"refused_rate\":%llu}",
-				 addr, s->mappings, s->peers, d->table.cfg.quota,
-				 s->checkpointed, d->subs.policy.max_entries,
-				 (unsigned long long)s->granted,
-				 (unsigned long long)s->refused_quota,
-				 (unsigned long long)s->refused_rate);
-			item(f, json, &first, "subscriber", text, obj);
+			item_start(o, "subscriber", &first);
+			addr(o, "addr", (struct in_addr){ htonl(s->id) });
+			num(o, "mappings", s->mappings);
+			num(o, "peers", s->peers);
+			num(o, "quota", d->table.cfg.quota);
+			num(o, "checkpointed", s->checkpointed);
+			num(o, "max", d->subs.policy.max_entries);
+			num(o, "granted", s->granted);
+			num(o, "refused_quota", s->refused_quota);
+			num(o, "refused_rate", s->refused_rate);
+			item_end(o);
 		}
 	}
 }
 
+/* In JSON, the items of KIND go in an array of that name. */
+static void put_items(const struct pcpd *d, struct out *o, const char *kind,
+		      void (*put)(const struct pcpd *, struct out *))
+{
+	if (o->json)
+		fprintf(o->f, ",\"%s\":[", kind);
+	put(d, o);
+	if (o->json)
+		fputc(']', o->f);
+}
+
 static void put_status(const struct pcpd *d, FILE *f, bool json)
 {
-	const char *replica = !d->replica.path ? "none" :
-			      d->replica.fd >= 0 ? "connected" : "absent";
+	struct out o = { .f = f, .json = json, .first = true };
 
-	if (json) {
-		fprintf(f, "{\"epoch\":%u,\"mappings\":%u,\"peers\":%u,\"subscribers\":%u,\"replica\":\"%s\",\"checkpoint\":%s,\"map\":[",
-			epoch(d), d->table.count, d->peers.count, d->subs.count,
-			replica, pcpd_ckpt_available(&d->ckpt) ? "true" : "false");
-		put_mappings(d, f, true);
-		fputs("],\"peer\":[", f);
-		put_peers(d, f, true);
-		fputs("],\"subscriber\":[", f);
-		put_subscribers(d, f, true);
-		fputs("]}\n", f);
-		return;
-	}
-	fprintf(f, "epoch=%u\nmappings=%u\npeers=%u\nsubscribers=%u\nreplica=%s\ncheckpoint=%s\n",
-		epoch(d), d->table.count, d->peers.count, d->subs.count,
-		replica, yes(pcpd_ckpt_available(&d->ckpt)));
-	put_mappings(d, f, false);
-	put_peers(d, f, false);
-	put_subscribers(d, f, false);
+	if (json)
+		fputc('{', f);
+	num(&o, "epoch", epoch(d));
+	num(&o, "mappings", d->table.count);
+	num(&o, "peers", d->peers.count);
+	num(&o, "subscribers", d->subs.count);
+	str(&o, "replica", !d->replica.path ? "none" :
+			   d->replica.fd >= 0 ? "connected" : "absent");
+	flag(&o, "checkpoint", pcpd_ckpt_available(&d->ckpt));
+	put_items(d, &o, "map", put_mappings);
+	put_items(d, &o, "peer", put_peers);
+	put_items(d, &o, "subscriber", put_subscribers);
+	if (json)
+		fputs("}\n", f);
 }
 
 /*
