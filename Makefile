@@ -51,8 +51,10 @@ lab-modules:
 userspace: $(addprefix $(BUILD)/,$(PROGS) $(TOOLS))
 userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/san/pcp_codec_test $(BUILD)/san/pcpd_mapping_test \
+	$(BUILD)/san/pcpd_config_test \
 	$(BUILD)/san/ckpt_syncd_wire_test \
-	$(BUILD)/fuzz/pcp_codec_fuzz $(BUILD)/fuzz/ckpt_syncd_wire_fuzz
+	$(BUILD)/fuzz/pcp_codec_fuzz $(BUILD)/fuzz/ckpt_syncd_wire_fuzz \
+	$(BUILD)/fuzz/pcpd_config_fuzz
 
 LIB_SRC := userspace/lib/util.c userspace/lib/mapline.c userspace/lib/ctl.c
 CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch]) \
@@ -64,8 +66,8 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 
 PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/replica.c \
 		   userspace/pcpd/peer.c userspace/pcpd/peer_request.c \
-		   userspace/pcpd/control.c \
-		   userspace/pcpd/subscriber.c
+		   userspace/pcpd/control.c userspace/pcpd/config.c \
+		   userspace/pcpd/policy.c userspace/pcpd/subscriber.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
 		$(PCPD_DEPS) $(LIB_SRC) include/uapi/linux/nf_ckpt.h
@@ -119,11 +121,27 @@ $(BUILD)/san/pcpd_mapping_test: selftests/host/pcpd_mapping_test.c selftests/hos
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/pcpd -Iuserspace/lib \
 		-o $@ $< $(PCPD_SRC) $(PCP_SRC)
 
+PCPD_POLICY_SRC := userspace/pcpd/config.c userspace/pcpd/policy.c \
+		   userspace/pcpd/subscriber.c userspace/lib/util.c
+
+$(BUILD)/san/pcpd_config_test: selftests/host/pcpd_config_test.c selftests/host/ktap.h \
+		$(PCPD_POLICY_SRC) $(PCPD_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/pcpd -Iuserspace/lib \
+		-o $@ $< $(PCPD_POLICY_SRC)
+
 $(BUILD)/fuzz/pcp_codec_fuzz: selftests/fuzz/pcp_codec_fuzz.c $(PCP_DEPS)
 	@mkdir -p $(@D)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iuserspace/pcp -Iuserspace/lib -o $@ $< $(PCP_SRC)
+
+$(BUILD)/fuzz/pcpd_config_fuzz: selftests/fuzz/pcpd_config_fuzz.c $(PCPD_POLICY_SRC) \
+		$(PCPD_DEPS)
+	@mkdir -p $(@D)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iuserspace/pcp -Iuserspace/pcpd -Iuserspace/lib -o $@ $< $(PCPD_POLICY_SRC)
 
 SYNCD_WIRE := userspace/ckpt-syncd/wire.c userspace/ckpt-syncd/cache.c \
 	      userspace/ckpt-syncd/maps.c $(LIB_SRC)

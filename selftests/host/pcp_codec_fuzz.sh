@@ -1,28 +1,5 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-#
-# The PCP codec under libFuzzer, with ASan and UBSan, for FUZZ_SECONDS
-# (default 30) from an empty corpus and a fixed seed: any crash, sanitizer
-# report, leak or broken invariant (the target aborts) fails the test.
-bin=$(dirname "$0")/../../build/fuzz/pcp_codec_fuzz
-[ -x "$bin" ] || { echo "1..0 # SKIP $bin is not built (run 'make check')"; exit 4; }
-
-corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
-# A failing input is kept for replay: build/fuzz/pcp_codec_fuzz FILE
-artifacts=$(dirname "$bin")/artifacts
-mkdir -p "$artifacts"
-
-echo "TAP version 13"
-echo "1..1"
-if "$bin" -max_total_time="${FUZZ_SECONDS:-30}" -seed=1 -print_final_stats=1 \
-	-artifact_prefix="$artifacts/" "$corpus" > "$corpus.log" 2>&1; then
-	grep -E '^Done|stat::number_of_executed_units|cov:' "$corpus.log" | tail -n 2 | sed 's/^/# /'
-	echo "ok 1 pcp codec: no crash, leak or broken invariant"
-	rm -f "$corpus.log"
-	exit 0
-fi
-tail -n 30 "$corpus.log" | sed 's/^/# /'
-echo "not ok 1 pcp codec: the fuzzer found a failure"
-rm -f "$corpus.log"
-exit 1
+# The PCP codec under libFuzzer (lib/fuzz.sh).
+. "$(dirname "$0")/../lib/fuzz.sh"
+fuzz_run pcp_codec_fuzz "pcp codec"

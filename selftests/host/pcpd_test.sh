@@ -115,7 +115,7 @@ ktap_result "FILTER, not enforced yet, is refused: UNSUPP_OPTION" \
 timeout 5 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 	--external 198.51.100.1 --control "$LOG.sock2" 2> "$LOG.err"
 ktap_result "a second pcpd on the same address does not start, and says why" \
-	$([ $? != 0 ] && grep -q "cannot listen on 192.0.2.1:5351" "$LOG.err" &&
+	$([ $? != 0 ] && grep -q "start-failed listen=192.0.2.1 port=5351" "$LOG.err" &&
 	  [ "$(field result <<< "$(pcpc announce)")" = SUCCESS ]; echo $?)
 echo precious > "$LOG.file"
 timeout 5 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.9 \

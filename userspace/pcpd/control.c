@@ -160,10 +160,13 @@ static void put_subscribers(const struct pcpd *d, struct out *o)
 			num(o, "peers", s->peers);
 			num(o, "quota", d->table.cfg.quota);
 			num(o, "checkpointed", s->checkpointed);
-			num(o, "max", d->subs.policy.max_entries);
+			num(o, "max", s->class->limits.max_entries);
+			str(o, "class", s->class->name);
 			num(o, "granted", s->granted);
+			num(o, "forced", s->forced);
 			num(o, "refused_quota", s->refused_quota);
 			num(o, "refused_rate", s->refused_rate);
+			num(o, "refused_policy", s->refused_policy);
 			item_end(o);
 		}
 	}

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pcpd: a PCP server (RFC 6887) for Linux NAT, honouring RFC 7767's
- * CHECKPOINT_REQUIRED.  This first version serves ANNOUNCE and MAP on
- * the addresses it is told to listen on, installs mappings in nftables,
- * and expires them.  See pcpd(8) and Documentation/design.md.
+ * CHECKPOINT_REQUIRED: ANNOUNCE, MAP and PEER on the addresses it listens
+ * on, mappings in nftables, PEER on conntrack, check-points in nf_ckpt by
+ * each subscriber's class.  See pcpd(8), pcpd.conf(5) and
+ * Documentation/design.md.
  *
- *   pcpd --listen ADDR [--listen ADDR...] --external ADDR
+ *   pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
  *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
  *        [--syncd CONTROL-SOCKET] [--control PATH]
- *   pcpd --status [--json] [--control PATH]
+ *   pcpd --status [--json] [--config FILE] [--control PATH]
  */
 
 #include <arpa/inet.h>
@@ -28,19 +29,6 @@
 #include "ctl.h"
 #include "pcpd.h"
 #include "util.h"
-
-/* SIGINT and SIGTERM arrive on a signalfd polled with the sockets. */
-static int signals_open(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC);
-}
 
 uint64_t now_seconds(void)
 {
@@ -83,13 +71,13 @@ uint32_t epoch(const struct pcpd *d)
 	return (uint32_t)(now_seconds() - d->start);
 }
 
-/* A subscriber is its IPv4 address (an IPv4-mapped INTERNAL). */
-uint32_t subscriber_id(const struct in6_addr *internal)
+/* The subscriber of an IPv4-mapped INTERNAL: its address or prefix. */
+uint32_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal)
 {
 	uint32_t a;
 
 	memcpy(&a, internal->s6_addr + 12, 4);
-	return ntohl(a);
+	return pcpd_policy_subscriber(&d->cfg.policy, ntohl(a));
 }
 
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
@@ -157,48 +145,88 @@ static void on_expired(void *arg, const struct pcpd_mapping *m)
 }
 
 /*
- * Whether a new check-point for INTERNAL's PORT may start: nf_ckpt is
- * there, and the subscriber's quota and rate allow one.  A refusal is
- * logged with its reason.
+ * Whether the limits let a new check-point start: nf_ckpt is there, and
+ * the subscriber's quota and rate allow one.
  */
-bool ckpt_policy(struct pcpd *d, const struct in6_addr *internal,
-		 uint16_t port)
+static bool ckpt_limits(struct pcpd *d, struct pcpd_subscriber *sub,
+			const struct ckpt_ask *ask)
 {
-	struct pcpd_subscriber *sub;
 	enum pcpd_ckpt_verdict v;
 	char ibuf[INET6_ADDRSTRLEN];
 
 	if (!pcpd_ckpt_available(&d->ckpt)) {
 		log_event("checkpoint-refused internal=%s port=%u reason=\"nf_ckpt is not loaded\"",
-			  addr_str(internal, ibuf), port);
+			  addr_str(ask->internal, ibuf), ask->port);
 		return false;
 	}
-	sub = pcpd_subscriber_get(&d->subs, subscriber_id(internal), now_ms());
-	v = sub ? pcpd_subscriber_ckpt(&d->subs.policy, sub, now_ms()) :
-		  PCPD_CKPT_POLICY;
+	v = pcpd_subscriber_ckpt(sub, now_ms());
 	if (v != PCPD_CKPT_GRANT) {
-		log_event("checkpoint-refused internal=%s port=%u reason=%s",
-			  addr_str(internal, ibuf), port, pcpd_ckpt_verdict_name(v));
+		log_event("checkpoint-refused internal=%s port=%u class=%s reason=%s",
+			  addr_str(ask->internal, ibuf), ask->port, sub->class->name,
+			  pcpd_ckpt_verdict_name(v));
 		return false;
 	}
 	return true;
 }
 
 /*
- * Whether the mapping REQ creates or refreshes may be check-pointed: the
- * client asked, and the policy allows a new one (a mapping already
- * check-pointed keeps its place).
+ * Whether a mapping or connection is to be check-pointed: what the client
+ * asked for, overridden by its subscriber's class either way (RFC 7767
+ * section 5), then, unless it is held already, the class's limits.  A
+ * refusal is logged with its reason, and so is a check-point the network
+ * makes without being asked.
+ */
+bool ckpt_wanted(struct pcpd *d, const struct ckpt_ask *ask)
+{
+	struct pcpd_subscriber *sub;
+	enum pcpd_class_verdict v;
+	char ibuf[INET6_ADDRSTRLEN];
+
+	sub = pcpd_subscriber_get(&d->subs, subscriber_id(d, ask->internal), now_ms());
+	if (!sub)
+		return false;
+	v = pcpd_class_decide(sub->class, ask->protocol, ask->port,
+			      ask->remote_port, ask->asked);
+	if (v == PCPD_CLASS_UNWANTED)
+		return false;
+	if (v == PCPD_CLASS_REFUSED) {
+		sub->refused_policy++;
+		log_event("checkpoint-refused internal=%s port=%u class=%s reason=policy",
+			  addr_str(ask->internal, ibuf), ask->port, sub->class->name);
+		return false;
+	}
+	if (ask->held)
+		return true;
+	if (!ckpt_limits(d, sub, ask))
+		return false;
+	if (v == PCPD_CLASS_FORCED && !ask->asked) {
+		sub->forced++;
+		log_event("checkpoint-forced internal=%s proto=%u port=%u class=%s",
+			  addr_str(ask->internal, ibuf), ask->protocol, ask->port,
+			  sub->class->name);
+	}
+	return true;
+}
+
+/*
+ * Whether the mapping REQ creates or refreshes is to be check-pointed (a
+ * mapping already check-pointed keeps its place within the limits).
  */
 static bool ckpt_decide(struct pcpd *d, const struct pcp_request *req,
 			const struct in6_addr *internal,
 			const struct pcpd_map_decision *dec)
 {
-	if (!req->checkpoint || dec->action == PCPD_MAP_DELETE ||
-	    dec->action == PCPD_MAP_NONE)
+	struct ckpt_ask ask = {
+		.internal = internal,
+		.protocol = req->protocol,
+		.port = req->internal_port,
+		.asked = req->checkpoint,
+		.held = dec->action == PCPD_MAP_REFRESH && dec->existing->checkpoint,
+	};
+
+	if (dec->action == PCPD_MAP_DELETE || dec->action == PCPD_MAP_NONE)
 		return false;
-	if (dec->action == PCPD_MAP_REFRESH && dec->existing->checkpoint)
-		return true;
-	return ckpt_policy(d, internal, req->internal_port);
+	return ckpt_wanted(d, &ask);
 }
 
 /* Put the rule in nf_ckpt for a newly check-pointed mapping. */
@@ -209,7 +237,7 @@ static bool ckpt_install(struct pcpd *d, const struct pcp_request *req,
 		.internal_addr = *internal,
 		.protocol = req->protocol,
 		.internal_port = req->internal_port,
-		.subscriber = subscriber_id(internal),
+		.subscriber = subscriber_id(d, internal),
 	};
 	struct pcpd_ckpt_rule r = ckpt_rule(&m);
 	struct pcpd_subscriber *sub;
@@ -281,7 +309,7 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	int err = 0;
 
 	/* The subscriber charged: a deleted mapping's, which may be the peer's. */
-	owner = dec->existing ? dec->existing->subscriber : subscriber_id(internal);
+	owner = dec->existing ? dec->existing->subscriber : subscriber_id(d, internal);
 	switch (dec->action) {
 	case PCPD_MAP_CREATE:
 		err = pcpd_nft_add(&d->nft, &m, false);
@@ -310,14 +338,14 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 		return PCP_NO_RESOURCES;
 	}
 
-	mapping = pcpd_map_commit(&d->table, req, internal, subscriber_id(internal),
+	mapping = pcpd_map_commit(&d->table, req, internal, subscriber_id(d, internal),
 				  now, dec);
 	if (mapping)
 		mapping->checkpoint = checkpoint;
 	if (mapping && written)
 		mapping->elem_expires = now + m.timeout;
 	if (mapping && dec->action == PCPD_MAP_CREATE)
-		count_mapping(d, subscriber_id(internal), 1);
+		count_mapping(d, subscriber_id(d, internal), 1);
 	else if (dec->action == PCPD_MAP_DELETE)
 		count_mapping(d, owner, -1);
 	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s",
@@ -351,7 +379,7 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 		.internal_addr = *source,
 		.protocol = req->protocol,
 		.internal_port = req->internal_port,
-		.subscriber = subscriber_id(source),
+		.subscriber = subscriber_id(d, source),
 	};
 	struct pcpd_map_decision dec;
 	bool was, checkpoint;
@@ -363,8 +391,8 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	if (!pcp_addr_is_v4mapped(source))
 		return PCP_UNSUPP_PROTOCOL;
 
-	pcpd_map_decide(&d->table, req, source, subscriber_id(source),
-			mappings_of(d, subscriber_id(source)), now_seconds(), &dec);
+	pcpd_map_decide(&d->table, req, source, subscriber_id(d, source),
+			mappings_of(d, subscriber_id(d, source)), now_seconds(), &dec);
 	resp->lifetime = dec.lifetime;
 	if (dec.result)
 		return dec.result;
@@ -384,8 +412,8 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 		return dec.result;
 	}
 	if (was && !checkpoint) {
-		ckpt_release(d, &old, dec.action == PCPD_MAP_DELETE ?
-			     "deleted" : "renewed without the option");
+		ckpt_release(d, &old, dec.action == PCPD_MAP_DELETE ? "deleted" :
+			     req->checkpoint ? "policy" : "renewed without the option");
 		replica_unmap(d, &old);
 	}
 	replicate(d, req, source);
@@ -393,8 +421,8 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	resp->external_addr = dec.external_addr;
 	resp->external_port = dec.external_port;
 	resp->prefer_failure = req->prefer_failure;
-	/* RFC 7767: the option is in the answer only when honoured. */
-	resp->checkpoint = checkpoint;
+	/* RFC 7767: the option is in the answer only when asked and honoured. */
+	resp->checkpoint = checkpoint && req->checkpoint;
 	return PCP_SUCCESS;
 }
 
@@ -479,11 +507,7 @@ static int listen_on(struct pcpd *d, const char *addr)
 				   .sin_port = htons(PCP_SERVER_PORT) };
 	int fd, one = 1;
 
-	if (d->n_fds == MAX_LISTEN || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "pcpd: cannot listen on '%s': not an IPv4 address, or too many\n",
-			addr);
-		return -1;
-	}
+	inet_pton(AF_INET, addr, &sin.sin_addr);	/* checked by config.c */
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -494,8 +518,8 @@ static int listen_on(struct pcpd *d, const char *addr)
 	/* A pair's virtual address is there only while this node is master. */
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		fprintf(stderr, "pcpd: cannot listen on %s:%u: %s\n", addr,
-			PCP_SERVER_PORT, strerror(errno));
+		log_event("start-failed listen=%s port=%u reason=\"%s\"", addr,
+			  PCP_SERVER_PORT, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -506,216 +530,312 @@ static int listen_on(struct pcpd *d, const char *addr)
 	return 0;
 }
 
-static int parse_range(const char *s, unsigned long *lo, unsigned long *hi)
+static const struct option options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "status", no_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	/* The rest are keys of the configuration file, too. */
+	{ "listen", required_argument, NULL, 'k' },
+	{ "external", required_argument, NULL, 'k' },
+	{ "ports", required_argument, NULL, 'k' },
+	{ "lifetime", required_argument, NULL, 'k' },
+	{ "quota", required_argument, NULL, 'k' },
+	{ "checkpoint-max", required_argument, NULL, 'k' },
+	{ "checkpoint-rate", required_argument, NULL, 'k' },
+	{ "checkpoint-burst", required_argument, NULL, 'k' },
+	{ "syncd", required_argument, NULL, 'k' },
+	{ "control", required_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_usage(void)
 {
-	char *end;
-
-	*lo = strtoul(s, &end, 10);
-	if (*end != '-')
-		return -1;
-	*hi = strtoul(end + 1, &end, 10);
-	return *end || *lo > *hi ? -1 : 0;
-}
-
-static int parse_args(int argc, char **argv, struct pcpd *d,
-		      struct pcpd_map_config *cfg)
-{
-	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "external", required_argument, NULL, 'e' },
-		{ "ports", required_argument, NULL, 'p' },
-		{ "lifetime", required_argument, NULL, 't' },
-		{ "quota", required_argument, NULL, 'q' },
-		{ "checkpoint-max", required_argument, NULL, 'M' },
-		{ "checkpoint-rate", required_argument, NULL, 'R' },
-		{ "checkpoint-burst", required_argument, NULL, 'B' },
-		{ "syncd", required_argument, NULL, 'S' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "status", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long lo, hi;
-	bool external = false;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (listen_on(d, optarg))
-				return -1;
-			break;
-		case 'e':
-			cfg->external_addr.s6_addr[10] = 0xff;
-			cfg->external_addr.s6_addr[11] = 0xff;
-			if (inet_pton(AF_INET, optarg, cfg->external_addr.s6_addr + 12) != 1)
-				goto usage;
-			external = true;
-			break;
-		case 'p':
-			if (parse_range(optarg, &lo, &hi) || !lo || hi > 65535)
-				goto usage;
-			cfg->port_min = (uint16_t)lo;
-			cfg->port_max = (uint16_t)hi;
-			break;
-		case 't':
-			if (parse_range(optarg, &lo, &hi) || !lo || hi > UINT32_MAX)
-				goto usage;
-			cfg->lifetime_min = (uint32_t)lo;
-			cfg->lifetime_max = (uint32_t)hi;
-			break;
-		case 'q':
-			if (parse_number(optarg, UINT32_MAX, &lo))
-				goto usage;
-			cfg->quota = (unsigned int)lo;
-			break;
-		case 'M':
-			if (parse_number(optarg, 1u << 20, &lo))
-				goto usage;
-			d->subs.policy.max_entries = (unsigned int)lo;
-			break;
-		case 'R':
-			if (pcpd_parse_rate(optarg, &d->subs.policy.cost_ms))
-				goto usage;
-			break;
-		case 'B':
-			if (parse_number(optarg, 1u << 20, &lo))
-				goto usage;
-			d->subs.policy.burst = (unsigned int)lo;
-			break;
-		case 'S':
-			replica_init(d, optarg);
-			break;
-		case 'C':
-			d->control_path = optarg;
-			break;
-		case 's':
-			d->status = true;
-			break;
-		case 'j':
-			d->json = true;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind == argc && d->status && !d->n_fds && !external)
-		return 0;
-	if (optind == argc && d->n_fds && external && !d->status && !d->json)
-		return 0;
-usage:
-	fprintf(stderr, "usage: pcpd --listen ADDR [--listen ADDR...] --external ADDR\n"
+	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
 		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n"
 		"            [--syncd CONTROL-SOCKET] [--control PATH]\n"
-		"       pcpd --status [--json] [--control PATH]\n");
-	return -1;
+		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
+}
+
+/* The options that are not configuration keys; -1 on an unknown one. */
+static int parse_modes(struct pcpd *d)
+{
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(d->argc, d->argv, "", options, NULL)) != -1) {
+		if (opt == 'c')
+			d->config_path = optarg;
+		else if (opt == 's')
+			d->status = true;
+		else if (opt == 'j')
+			d->json = true;
+		else if (opt != 'k')
+			return -1;
+	}
+	return optind == d->argc ? 0 : -1;
+}
+
+/*
+ * A configuration built whole: defaults, then the file, then the command
+ * line over it (its --listen replace the file's).  Used at start and on
+ * SIGHUP; -1 with ERR filled in on a mistake.
+ */
+static int build_config(struct pcpd *d, struct pcpd_config *c, char *err,
+			size_t len)
+{
+	bool listen_seen = false;
+	int opt, index;
+
+	if (pcpd_config_init(c)) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	if (d->config_path && pcpd_config_read(c, d->config_path, err, len))
+		return -1;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(d->argc, d->argv, "", options, &index)) != -1) {
+		if (opt != 'k')
+			continue;
+		if (!strcmp(options[index].name, "listen") && !listen_seen) {
+			c->n_listen = 0;
+			listen_seen = true;
+		}
+		if (pcpd_config_set(c, options[index].name, optarg, err, len))
+			return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: the file and the command line again, applied whole or not at all. */
+static void config_reload(struct pcpd *d)
+{
+	struct pcpd_config new;
+	const char *fixed;
+	char err[600];
+
+	if (build_config(d, &new, err, sizeof(err))) {
+		log_event("reload-failed reason=\"%s\" changed=nothing", err);
+		pcpd_config_free(&new);
+		return;
+	}
+	fixed = pcpd_config_fixed_change(&d->cfg, &new);
+	if (fixed) {
+		log_event("reload-failed key=%s reason=\"%s changes only at a restart\" changed=nothing",
+			  fixed, fixed);
+		pcpd_config_free(&new);
+		return;
+	}
+	/* The policy moves in whole; d->subs points at d->cfg.policy. */
+	pcpd_config_free(&d->cfg);
+	d->cfg = new;
+	d->table.cfg.lifetime_min = new.map.lifetime_min;
+	d->table.cfg.lifetime_max = new.map.lifetime_max;
+	d->table.cfg.quota = new.map.quota;
+	pcpd_subscribers_reclass(&d->subs);
+	log_event("reloaded config=%s classes=%u lifetime=%u-%u quota=%u",
+		  d->config_path ? d->config_path : "none", new.policy.n_classes,
+		  new.map.lifetime_min, new.map.lifetime_max, new.map.quota);
+}
+
+/* SIGINT, SIGTERM and SIGHUP arrive on a signalfd polled with the sockets. */
+static int signals_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* A signal arrived: whether it says stop. */
+static bool handle_signal(struct pcpd *d, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo != SIGHUP)
+		return true;
+	config_reload(d);
+	return false;
+}
+
+static const char *mode_name(enum pcpd_ckpt_mode mode)
+{
+	return mode == PCPD_CKPT_ALL ? "all" :
+	       mode == PCPD_CKPT_NEVER ? "never" : "on-request";
+}
+
+static void log_started(const struct pcpd *d)
+{
+	const struct pcpd_class *c;
+	unsigned int i;
+
+	log_event("started epoch=0 mappings=0 checkpoint=%s config=%s classes=%u",
+		  pcpd_ckpt_available(&d->ckpt) ? "yes" : "no",
+		  d->config_path ? d->config_path : "none", d->cfg.policy.n_classes);
+	for (i = 0; i < d->cfg.policy.n_classes; i++) {
+		c = &d->cfg.policy.classes[i];
+		log_event("class name=%s checkpoint=%s max=%u interval_ms=%u burst=%u ports=%u members=%u",
+			  c->name, mode_name(c->mode), c->limits.max_entries,
+			  c->limits.cost_ms, c->limits.burst, c->n_ports, c->n_members);
+	}
+}
+
+/* Settings from the configuration, then the sockets; -1 if one fails. */
+static int open_listeners(struct pcpd *d)
+{
+	unsigned int i;
+
+	if (!d->cfg.n_listen || !d->cfg.has_external) {
+		log_event("start-failed reason=\"no %s address: give --%s or put it in the configuration file\"",
+			  d->cfg.n_listen ? "external" : "listen",
+			  d->cfg.n_listen ? "external" : "listen");
+		return -1;
+	}
+	replica_init(d, d->cfg.syncd[0] ? d->cfg.syncd : NULL);
+	d->subs.policy = &d->cfg.policy;
+	for (i = 0; i < d->cfg.n_listen; i++) {
+		if (listen_on(d, d->cfg.listen[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* The daemon's loop, until SIGINT or SIGTERM. */
+static void serve(struct pcpd *d, int sfd)
+{
+	uint64_t last_expiry = 0;
+	bool stopping = false;
+	unsigned int i;
+	int wait;
+
+	d->fds[d->n_fds].fd = sfd;
+	d->fds[d->n_fds].events = POLLIN;
+	while (!stopping) {
+		replica_poll(d, now_ms());
+		wait = announce_poll(d, now_ms());
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		d->fds[d->n_fds + 1].fd = d->replica.fd;
+		d->fds[d->n_fds + 1].events = POLLIN;
+		d->fds[d->n_fds + 1].revents = 0;
+		d->fds[d->n_fds + 2].fd = d->control_fd;
+		d->fds[d->n_fds + 2].events = POLLIN;
+		if (poll(d->fds, d->n_fds + 3, wait) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < d->n_fds; i++) {
+			if (d->fds[i].revents & POLLIN)
+				handle_packet(d, d->fds[i].fd);
+		}
+		if (d->replica.fd >= 0 && d->fds[d->n_fds + 1].revents)
+			replica_input(d);
+		if (d->fds[d->n_fds + 2].revents & POLLIN)
+			control_serve(d, d->control_fd);
+		if (d->fds[d->n_fds].revents & POLLIN)
+			stopping = handle_signal(d, sfd);
+		/* Once a second: a walk of every mapping costs. */
+		if (now_seconds() != last_expiry) {
+			last_expiry = now_seconds();
+			pcpd_map_expire(&d->table, last_expiry, on_expired, d);
+			peers_expire(d, last_expiry);
+			pcpd_subscribers_gc(&d->subs, now_ms());
+		}
+	}
+}
+
+/* Stopping ends every mapping: their rules go with them. */
+static void stop(struct pcpd *d)
+{
+	log_event("stopping mappings=%u", d->table.count);
+	d->stopping = true;
+	pcpd_map_expire(&d->table, UINT64_MAX, on_expired, d);
+	peers_expire(d, UINT64_MAX);
+	replica_close(d);
 }
 
 int main(int argc, char **argv)
 {
-	struct pcpd_map_config cfg = {
-		.port_min = 1024, .port_max = 65535,
-		.lifetime_min = 120, .lifetime_max = 86400, .quota = 64,
-	};
-	static struct pcpd d;
-	bool stopping = false;
+	static struct pcpd d = { .control_fd = -1 };
+	char err[600];
 	unsigned int i;
-	uint64_t last_expiry = 0;
-	int sfd, wait, ret = 1;
+	int sfd, ret = 1;
 
 	d.start = now_seconds();
-	d.control_path = "/run/pcpd.sock";
-	replica_init(&d, NULL);
-	d.subs.policy = (struct pcpd_ckpt_policy){
-		.max_entries = 16, .cost_ms = 100, .burst = 20,
-	};
-	if (parse_args(argc, argv, &d, &cfg))
+	d.argc = argc;
+	d.argv = argv;
+	if (parse_modes(&d)) {
+		print_usage();
 		return 2;
-	if (d.status)
-		return ctl_request("pcpd", d.control_path,
-				   d.json ? "status-json" : "status");
+	}
+	if (build_config(&d, &d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "pcpd: %s\n", err);
+		pcpd_config_free(&d.cfg);
+		return 2;
+	}
+	if (d.status) {
+		ret = ctl_request("pcpd", d.cfg.control, d.json ? "status-json" : "status");
+		pcpd_config_free(&d.cfg);
+		return ret;
+	}
 	signal(SIGPIPE, SIG_IGN);	/* a control client that went away */
 	sfd = signals_open();
 	if (sfd < 0) {
 		perror("pcpd: signals");
-		return 1;
+		goto free_config;
 	}
-	d.fds[d.n_fds].fd = sfd;
-	d.fds[d.n_fds].events = POLLIN;
 	/* Before the table: a second pcpd must not replace the first's. */
-	d.control_fd = ctl_listen(d.control_path);
+	d.control_fd = ctl_listen(d.cfg.control);
 	if (d.control_fd < 0) {
-		log_event("start-failed control=%s reason=\"%s\"", d.control_path,
+		log_event("start-failed control=%s reason=\"%s\"", d.cfg.control,
 			  d.control_fd == -EADDRINUSE ? "another pcpd answers there" :
 			  strerror(-d.control_fd));
-		return 1;
+		goto close_signals;
 	}
-	if (pcpd_map_table_init(&d.table, &cfg) || pcpd_nft_open(&d.nft))
-		return 1;
+	if (open_listeners(&d) || pcpd_map_table_init(&d.table, &d.cfg.map))
+		goto close_sockets;
+	if (pcpd_nft_open(&d.nft))
+		goto free_table;
 	if (pcpd_nft_setup(&d.nft))
-		goto close;
+		goto close_nft;
 	if (pcpd_peers_open(&d.peers)) {
 		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));
-		goto close;
+		goto teardown_nft;
 	}
 	if (pcpd_ckpt_open(&d.ckpt))
 		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace\"");
-	log_event("started epoch=0 mappings=0 checkpoint=%s max=%u interval_ms=%u burst=%u",
-		  pcpd_ckpt_available(&d.ckpt) ? "yes" : "no",
-		  d.subs.policy.max_entries, d.subs.policy.cost_ms,
-		  d.subs.policy.burst);
+	log_started(&d);
 
 	/* A restart may have lost mappings: say so (RFC 6887 section 14.1.3). */
 	announce_start(&d);
-	while (!stopping) {
-		replica_poll(&d, now_ms());
-		wait = announce_poll(&d, now_ms());
-		if (wait < 0 || wait > 1000)
-			wait = 1000;
-		d.fds[d.n_fds + 1].fd = d.replica.fd;
-		d.fds[d.n_fds + 1].events = POLLIN;
-		d.fds[d.n_fds + 1].revents = 0;
-		d.fds[d.n_fds + 2].fd = d.control_fd;
-		d.fds[d.n_fds + 2].events = POLLIN;
-		if (poll(d.fds, d.n_fds + 3, wait) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < d.n_fds; i++) {
-			if (d.fds[i].revents & POLLIN)
-				handle_packet(&d, d.fds[i].fd);
-		}
-		if (d.replica.fd >= 0 && d.fds[d.n_fds + 1].revents)
-			replica_input(&d);
-		if (d.fds[d.n_fds + 2].revents & POLLIN)
-			control_serve(&d, d.control_fd);
-		stopping = d.fds[d.n_fds].revents & POLLIN;
-		/* Once a second: a walk of every mapping costs. */
-		if (now_seconds() != last_expiry) {
-			last_expiry = now_seconds();
-			pcpd_map_expire(&d.table, last_expiry, on_expired, &d);
-			peers_expire(&d, last_expiry);
-			pcpd_subscribers_gc(&d.subs, now_ms());
-		}
-	}
+	serve(&d, sfd);
+	stop(&d);
 	ret = 0;
-	log_event("stopping mappings=%u", d.table.count);
-	d.stopping = true;
-	/* Stopping ends every mapping: their rules go with them. */
-	pcpd_map_expire(&d.table, UINT64_MAX, on_expired, &d);
-	peers_expire(&d, UINT64_MAX);
-	replica_close(&d);
-	pcpd_nft_teardown(&d.nft);
-close:
 	pcpd_ckpt_close(&d.ckpt);
 	pcpd_peers_close(&d.peers);
-	pcpd_subscribers_free(&d.subs);
+teardown_nft:
+	pcpd_nft_teardown(&d.nft);
+close_nft:
 	pcpd_nft_close(&d.nft);
+free_table:
 	pcpd_map_table_free(&d.table);
-	for (i = 0; i <= d.n_fds; i++)
+close_sockets:
+	pcpd_subscribers_free(&d.subs);
+	for (i = 0; i < d.n_fds; i++)
 		close(d.fds[i].fd);
-	if (d.control_fd > 0) {
+	if (d.control_fd >= 0) {
 		close(d.control_fd);
-		unlink(d.control_path);
+		unlink(d.cfg.control);
 	}
+close_signals:
+	close(sfd);
+free_config:
+	pcpd_config_free(&d.cfg);
 	return ret;
 }

@@ -10,13 +10,12 @@
 #include <stdint.h>
 
 #include "ckpt.h"
+#include "config.h"
 #include "mapping.h"
 #include "nft.h"
 #include "pcp.h"
 #include "peer.h"
 #include "subscriber.h"
-
-#define MAX_LISTEN	8
 
 /* The connection to the local ckpt-syncd (replica.c). */
 struct pcpd_replica {
@@ -36,6 +35,10 @@ struct pcpd_announce {
 };
 
 struct pcpd {
+	struct pcpd_config cfg;
+	const char *config_path;	/* --config, read again on SIGHUP */
+	int argc;			/* the command line, applied again */
+	char **argv;
 	struct pcpd_map_table table;
 	struct pcpd_nft nft;
 	struct pcpd_ckpt ckpt;
@@ -44,8 +47,7 @@ struct pcpd {
 	struct pcpd_replica replica;
 	struct pcpd_announce announce;
 	/* the sockets, then signals, the replica connection, control */
-	struct pollfd fds[MAX_LISTEN + 3];
-	const char *control_path;
+	struct pollfd fds[PCPD_MAX_LISTEN + 3];
 	int control_fd;
 	bool status, json;	/* the client: ask the daemon for its state */
 	unsigned int n_fds;
@@ -70,12 +72,21 @@ uint64_t now_ms(void);
 void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *addr_str(const struct in6_addr *a, char *buf);
 uint32_t epoch(const struct pcpd *d);
-uint32_t subscriber_id(const struct in6_addr *internal);
+uint32_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal);
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m);
 void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why);
-bool ckpt_policy(struct pcpd *d, const struct in6_addr *internal,
-		 uint16_t port);
+/* A check-point to decide on: see ckpt_wanted(). */
+struct ckpt_ask {
+	const struct in6_addr *internal;
+	uint8_t protocol;
+	uint16_t port;
+	uint16_t remote_port;	/* PEER's; 0 for a MAP */
+	bool asked;		/* the request carries CHECKPOINT_REQUIRED */
+	bool held;		/* the mapping is check-pointed already */
+};
+
+bool ckpt_wanted(struct pcpd *d, const struct ckpt_ask *ask);
 void count_mapping(struct pcpd *d, uint32_t subscriber, int delta);
 unsigned int mappings_of(struct pcpd *d, uint32_t subscriber);
 

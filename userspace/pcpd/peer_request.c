@@ -83,18 +83,16 @@ static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 	log_flow("checkpoint-released", &peer->flow, extra);
 }
 
-/* Flag the connection, if the policy allows; whether it is flagged. */
+/* Flag the connection the policy let be; whether it is flagged. */
 static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
 		 const struct in6_addr *source)
 {
-	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(source));
+	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(d, source));
 	struct pcpd_subscriber *sub;
 	char extra[160];
 	const char *msg = NULL;
 	int err;
 
-	if (!ckpt_policy(d, source, f->internal_port))
-		return false;
 	err = pcpd_ckpt_flag(&d->ckpt, &cf, true, &msg);
 	if (err) {
 		snprintf(extra, sizeof(extra), " reason=\"nf_ckpt: %s\"",
@@ -181,6 +179,13 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		.internal_port = req->internal_port,
 		.remote_port = req->peer_port,
 	};
+	struct ckpt_ask ask = {
+		.internal = source,
+		.protocol = req->protocol,
+		.port = req->internal_port,
+		.remote_port = req->peer_port,
+		.asked = req->checkpoint,
+	};
 	uint32_t lifetime = clamp(d, req->lifetime);
 	struct pcpd_peer *peer;
 	bool created, checkpoint;
@@ -205,7 +210,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		return PCP_NOT_AUTHORIZED;
 	}
 	/* A new record counts against the subscriber's --quota, as a MAP. */
-	if (!peer && mappings_of(d, subscriber_id(source)) >= d->table.cfg.quota) {
+	if (!peer && mappings_of(d, subscriber_id(d, source)) >= d->table.cfg.quota) {
 		resp->lifetime = PCP_SHORT_ERROR_LIFETIME;
 		return PCP_USER_EX_QUOTA;
 	}
@@ -220,19 +225,19 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 			return PCP_NO_RESOURCES;
 		}
 		memcpy(peer->nonce, req->nonce, PCP_NONCE_LEN);
-		peer->subscriber = subscriber_id(source);
+		peer->subscriber = subscriber_id(d, source);
 		count_peer(d, peer->subscriber, 1);
 	}
 	peer->flow = f;
 	peer->expires = now_seconds() + lifetime;
 
-	checkpoint = peer->checkpoint;
-	if (req->checkpoint && !peer->checkpoint)
+	ask.held = peer->checkpoint;
+	checkpoint = ckpt_wanted(d, &ask);
+	if (checkpoint && !peer->checkpoint)
 		checkpoint = peer_flag(d, &f, source);
-	else if (!req->checkpoint && peer->checkpoint)
-		peer_release(d, peer, "renewed without the option");
-	if (!req->checkpoint)
-		checkpoint = false;
+	else if (!checkpoint && peer->checkpoint)
+		peer_release(d, peer, req->checkpoint ? "policy" :
+			     "renewed without the option");
 	peer->checkpoint = checkpoint;
 	log_flow("peer", &f, checkpoint ? " checkpoint=yes" : " checkpoint=no");
 
@@ -240,8 +245,8 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 	resp->external_addr = d->table.cfg.external_addr;
 	memcpy(resp->external_addr.s6_addr + 12, &f.external, 4);
 	resp->external_port = f.external_port;
-	/* RFC 7767: the option is in the answer only when honoured. */
-	resp->checkpoint = checkpoint;
+	/* RFC 7767: the option is in the answer only when asked and honoured. */
+	resp->checkpoint = checkpoint && req->checkpoint;
 	return PCP_SUCCESS;
 }
 

@@ -21,6 +21,12 @@ static uint64_t cost_ms(const struct pcpd_ckpt_policy *p)
 	return p->cost_ms;
 }
 
+/* A bucket's level when full. */
+static uint64_t full_ms(const struct pcpd_subscriber *sub)
+{
+	return cost_ms(&sub->class->limits) * sub->class->limits.burst;
+}
+
 int pcpd_parse_rate(const char *s, unsigned int *cost)
 {
 	unsigned long n, per = 1000;
@@ -54,7 +60,8 @@ struct pcpd_subscriber *pcpd_subscriber_get(struct pcpd_subscribers *s,
 	if (!sub)
 		return NULL;
 	sub->id = id;
-	sub->tokens_ms = cost_ms(&s->policy) * s->policy.burst;
+	sub->class = pcpd_policy_class(s->policy, id);
+	sub->tokens_ms = full_ms(sub);
 	sub->last_ms = now_ms;
 	sub->next = *head;
 	*head = sub;
@@ -84,7 +91,6 @@ void pcpd_subscribers_free(struct pcpd_subscribers *s)
  */
 unsigned int pcpd_subscribers_gc(struct pcpd_subscribers *s, uint64_t now_ms)
 {
-	uint64_t full = cost_ms(&s->policy) * s->policy.burst;
 	struct pcpd_subscriber **pp, *sub;
 	unsigned int i, n = 0;
 
@@ -92,7 +98,7 @@ unsigned int pcpd_subscribers_gc(struct pcpd_subscribers *s, uint64_t now_ms)
 		pp = &s->buckets[i];
 		while ((sub = *pp)) {
 			if (sub->mappings || sub->peers || sub->checkpointed ||
-			    sub->tokens_ms + (now_ms - sub->last_ms) < full) {
+			    sub->tokens_ms + (now_ms - sub->last_ms) < full_ms(sub)) {
 				pp = &sub->next;
 				continue;
 			}
@@ -105,14 +111,27 @@ unsigned int pcpd_subscribers_gc(struct pcpd_subscribers *s, uint64_t now_ms)
 	return n;
 }
 
-enum pcpd_ckpt_verdict pcpd_subscriber_ckpt(const struct pcpd_ckpt_policy *p,
-					    struct pcpd_subscriber *sub,
+void pcpd_subscribers_reclass(struct pcpd_subscribers *s)
+{
+	struct pcpd_subscriber *sub;
+	unsigned int i;
+
+	for (i = 0; i < PCPD_SUBSCRIBER_BUCKETS; i++) {
+		for (sub = s->buckets[i]; sub; sub = sub->next)
+			sub->class = pcpd_policy_class(s->policy, sub->id);
+	}
+}
+
+enum pcpd_ckpt_verdict pcpd_subscriber_ckpt(struct pcpd_subscriber *sub,
 					    uint64_t now_ms)
 {
-	uint64_t cost = cost_ms(p), full = cost * p->burst;
+	const struct pcpd_ckpt_policy *p = &sub->class->limits;
+	uint64_t cost = cost_ms(p), full = full_ms(sub);
 
-	if (!p->max_entries || !p->cost_ms || !p->burst)
+	if (!p->max_entries || !p->cost_ms || !p->burst) {
+		sub->refused_policy++;
 		return PCPD_CKPT_POLICY;
+	}
 	if (sub->checkpointed >= p->max_entries) {
 		sub->refused_quota++;
 		return PCPD_CKPT_QUOTA;

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of pcpd's configuration and check-point policy
+ * (userspace/pcpd/config.c, policy.c, subscriber.c): the file's keys and
+ * classes, every mistake named with its line, which subscriber and class
+ * an address belongs to, how a class overrides the client either way
+ * (RFC 7767 sections 4 and 5), each class's limits, and what a reload
+ * may not change.  KTAP.
+ */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ktap.h"
+
+#include "config.h"
+#include "subscriber.h"
+
+#define PLAN 46
+
+#define LONG_NAME	"0123456789abcdef0123456789abcdef0123456789"
+
+/* The RFC's example: gold protects everything, bronze nothing. */
+static const char example[] =
+	"# pcpd.conf for the tests\n"
+	"listen 192.0.2.1\n"
+	"listen 192.0.2.129   # a second inside network\n"
+	"external 198.51.100.1\n"
+	"ports 20000-29999\n"
+	"lifetime 60-3600\n"
+	"quota 32\n"
+	"subscriber-prefix-length 30\n"
+	"subscriber 10.9.0.0/16\n"
+	"third-party 192.0.2.10\n"
+	"\n"
+	"class default {\n"
+	"\tcheckpoint-max 4\n"
+	"\tprotect udp 5060\n"
+	"}\n"
+	"class gold {\n"
+	"\tmembers 10.0.0.0/8 172.16.0.0/12\n"
+	"\tcheckpoint all\n"
+	"\tcheckpoint-max 64\n"
+	"\tcheckpoint-rate 50/s\n"
+	"\tcheckpoint-burst 100\n"
+	"\tnever-protect tcp 1-1023\n"
+	"}\n"
+	"class bronze {\n"
+	"\tmembers 10.1.0.0/16\n"
+	"\tcheckpoint never\n"
+	"}\n";
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return ntohl(a.s_addr);
+}
+
+/* Parse TEXT into C; the result, ERR filled in on a mistake. */
+static int parse(struct pcpd_config *c, const char *text, char *err,
+		 size_t len)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	pcpd_config_init(c);
+	ret = pcpd_config_parse(c, f, "test.conf", err, len);
+	fclose(f);
+	return ret;
+}
+
+static void test_example(void)
+{
+	const struct pcpd_class *gold, *def;
+	struct pcpd_config c;
+	char err[600] = "";
+	int ret;
+
+	ret = parse(&c, example, err, sizeof(err));
+	if (ret)
+		printf("# %s\n", err);
+	ktap_check(!ret && c.n_listen == 2 && !strcmp(c.listen[1], "192.0.2.129") &&
+		   c.has_external, "the example file is read: two listen addresses, the external one");
+	ktap_check(c.map.port_min == 20000 && c.map.port_max == 29999 &&
+		   c.map.lifetime_min == 60 && c.map.lifetime_max == 3600 &&
+		   c.map.quota == 32, "ports, lifetime and quota are the file's");
+	ktap_check(c.policy.n_classes == 3, "three classes: default, gold, bronze");
+	def = &c.policy.classes[0];
+	gold = &c.policy.classes[1];
+	ktap_check(!strcmp(def->name, "default") && def->limits.max_entries == 4 &&
+		   def->limits.cost_ms == 100 && def->limits.burst == 20 &&
+		   def->n_ports == 1 && def->mode == PCPD_CKPT_ON_REQUEST,
+		   "class default keeps its other defaults and gains what the file sets");
+	ktap_check(gold->mode == PCPD_CKPT_ALL && gold->limits.max_entries == 64 &&
+		   gold->limits.cost_ms == 20 && gold->limits.burst == 100 &&
+		   gold->n_members == 2 && gold->n_ports == 1,
+		   "class gold: all, 64, 50/s (20 ms a token), burst 100, two members");
+	ktap_check(pcpd_policy_class(&c.policy, ip("10.2.3.4")) == gold &&
+		   pcpd_policy_class(&c.policy, ip("172.20.0.1")) == gold,
+		   "an address in either of gold's prefixes is gold");
+	ktap_check(!strcmp(pcpd_policy_class(&c.policy, ip("10.1.2.3"))->name, "bronze"),
+		   "10.1.2.3 is bronze: its /16 is longer than gold's /8");
+	ktap_check(pcpd_policy_class(&c.policy, ip("192.168.1.1")) == def,
+		   "an address in no class's prefix is in class default");
+	ktap_check(pcpd_policy_subscriber(&c.policy, ip("192.168.1.7")) == ip("192.168.1.4"),
+		   "subscriber-prefix-length 30: 192.168.1.7 belongs to subscriber 192.168.1.4");
+	ktap_check(pcpd_policy_subscriber(&c.policy, ip("10.9.200.3")) == ip("10.9.0.0"),
+		   "a configured subscriber prefix makes 10.9.0.0/16 one subscriber");
+	ktap_check(pcpd_policy_third_party(&c.policy, ip("192.0.2.10")) &&
+		   !pcpd_policy_third_party(&c.policy, ip("192.0.2.11")),
+		   "THIRD_PARTY is allowed to 192.0.2.10 only");
+	pcpd_config_free(&c);
+}
+
+static void test_verdicts(void)
+{
+	const struct pcpd_class *gold, *bronze, *def;
+	struct pcpd_config c;
+	char err[600];
+
+	parse(&c, example, err, sizeof(err));
+	def = &c.policy.classes[0];
+	gold = &c.policy.classes[1];
+	bronze = &c.policy.classes[2];
+	ktap_check(pcpd_class_decide(def, IPPROTO_TCP, 8080, 0, true) == PCPD_CLASS_ASKED &&
+		   pcpd_class_decide(def, IPPROTO_TCP, 8080, 0, false) == PCPD_CLASS_UNWANTED,
+		   "on-request: protected when asked, not otherwise");
+	ktap_check(pcpd_class_decide(def, IPPROTO_UDP, 5060, 0, false) == PCPD_CLASS_FORCED,
+		   "protect udp 5060: a MAP of internal port 5060 is protected unasked");
+	ktap_check(pcpd_class_decide(def, IPPROTO_UDP, 40000, 5060, false) == PCPD_CLASS_FORCED,
+		   "...and so is a PEER to remote port 5060");
+	ktap_check(pcpd_class_decide(def, IPPROTO_TCP, 5060, 0, false) == PCPD_CLASS_UNWANTED,
+		   "...but not TCP 5060");
+	ktap_check(pcpd_class_decide(gold, IPPROTO_TCP, 8080, 0, false) == PCPD_CLASS_FORCED,
+		   "checkpoint all: gold's mapping is protected unasked");
+	ktap_check(pcpd_class_decide(gold, IPPROTO_TCP, 22, 0, true) == PCPD_CLASS_REFUSED &&
+		   pcpd_class_decide(gold, IPPROTO_UDP, 22, 0, false) == PCPD_CLASS_FORCED,
+		   "never-protect tcp 1-1023 wins over all, for TCP only");
+	ktap_check(pcpd_class_decide(bronze, IPPROTO_UDP, 5060, 0, true) == PCPD_CLASS_REFUSED &&
+		   pcpd_class_decide(bronze, IPPROTO_UDP, 5060, 0, false) == PCPD_CLASS_UNWANTED,
+		   "checkpoint never: bronze is refused when it asks");
+	pcpd_config_free(&c);
+}
+
+/* The limits a subscriber meets are its class's. */
+static void test_limits(void)
+{
+	struct pcpd_subscribers subs = { 0 };
+	struct pcpd_subscriber *a, *b;
+	struct pcpd_config c;
+	char err[600];
+
+	parse(&c, "class small {\n members 10.0.0.0/24\n checkpoint-max 1\n}\n"
+		  "class none {\n members 10.0.1.0/24\n checkpoint-max 0\n}\n",
+	      err, sizeof(err));
+	subs.policy = &c.policy;
+	a = pcpd_subscriber_get(&subs, ip("10.0.0.1"), 0);
+	ktap_check(a && !strcmp(a->class->name, "small"), "a subscriber knows its class");
+	ktap_check(pcpd_subscriber_ckpt(a, 0) == PCPD_CKPT_GRANT, "small's first check-point is granted");
+	a->checkpointed = 1;
+	ktap_check(pcpd_subscriber_ckpt(a, 0) == PCPD_CKPT_QUOTA && a->refused_quota == 1,
+		   "its second is refused: checkpoint-max 1");
+	b = pcpd_subscriber_get(&subs, ip("10.0.1.1"), 0);
+	ktap_check(pcpd_subscriber_ckpt(b, 0) == PCPD_CKPT_POLICY && b->refused_policy == 1,
+		   "checkpoint-max 0 refuses every check-point, as policy");
+	c.policy.classes[1].members[0].addr = ip("10.0.1.0");
+	c.policy.classes[2].members[0].addr = ip("10.0.0.0");
+	pcpd_subscribers_reclass(&subs);
+	ktap_check(!strcmp(a->class->name, "none") && !strcmp(b->class->name, "small"),
+		   "after the policy changes, each subscriber is put in its class again");
+	pcpd_subscribers_free(&subs);
+	pcpd_config_free(&c);
+}
+
+/* Each mistake: refused, with the line and the reason. */
+static void expect_error(const char *text, const char *want, const char *what)
+{
+	struct pcpd_config c;
+	char err[600] = "";
+	int ret = parse(&c, text, err, sizeof(err));
+
+	if (!ret || !strstr(err, want))
+		printf("# got: %s\n", ret ? err : "(accepted)");
+	ktap_check(ret && strstr(err, want), what);
+	pcpd_config_free(&c);
+}
+
+static void test_errors(void)
+{
+	expect_error("quota 4\nlistne 192.0.2.1\n", "test.conf:2: 'listne' is not a key",
+		     "an unknown key is named, with its line");
+	expect_error("listen 192.0.2.300\n", "test.conf:1: listen: '192.0.2.300' is not an IPv4 address",
+		     "a bad listen address");
+	expect_error("listen 192.0.2.1\nlisten 192.0.2.1\n", "listen: 192.0.2.1 is given twice",
+		     "a listen address given twice");
+	expect_error("ports 3000-2000\n", "ports: '3000-2000' is not a range",
+		     "a port range upside down");
+	expect_error("lifetime 0-100\n", "lifetime: '0-100' is not a range",
+		     "a lifetime starting at 0");
+	expect_error("subscriber 10.0.0.1/8\n", "subscriber: '10.0.0.1/8' is not an IPv4 prefix",
+		     "a prefix with host bits set");
+	expect_error("subscriber-prefix-length 33\n", "'33' is not from 1 to 32",
+		     "a subscriber prefix length of 33");
+	expect_error("class gold {\n checkpoint sometimes\n}\n",
+		     "test.conf:2: checkpoint: 'sometimes' is not on-request, all or never",
+		     "a class mode that does not exist");
+	expect_error("class gold {\n protect sctp 5060\n}\n", "'sctp' is not tcp, udp or any",
+		     "a port rule for another protocol");
+	expect_error("class gold {\n protect udp 0\n}\n", "'0' is not a port or a range",
+		     "a port rule for port 0");
+	expect_error("class gold {\n members 10.0.0.0/8\n", "class gold is not closed",
+		     "a class left open at the end of the file");
+	expect_error("}\n", "'}' closes no class", "a '}' that closes nothing");
+	expect_error("class gold {\n}\nclass gold {\n}\n", "test.conf:3: class: gold is defined twice",
+		     "a class defined twice");
+	expect_error("class Gold! {\n}\n", "'Gold!' is not a name",
+		     "a class name with capitals and punctuation");
+	expect_error("class default {\n members 10.0.0.0/8\n}\n", "the class default holds everyone",
+		     "members in class default");
+	expect_error("class a {\n members 10.0.0.0/8\n}\nclass b {\n members 10.0.0.0/8\n}\n",
+		     "test.conf:5: members: 10.0.0.0/8 is already in class a",
+		     "the same prefix in two classes");
+	expect_error("checkpoint-max 4\n", "checkpoint-max: belongs in a class",
+		     "a class key at the top level");
+	expect_error("class a {\n checkpoint-rate 0\n}\n", "checkpoint-rate: '0' is not",
+		     "a check-point rate of 0");
+	expect_error("quota 1 2\n", "quota: wants one value", "a key with two values");
+	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n", "is not a socket path",
+		     "a control path too long for a socket address");
+}
+
+static void test_fixed(void)
+{
+	struct pcpd_config a, b;
+	char err[600];
+
+	parse(&a, example, err, sizeof(err));
+	parse(&b, example, err, sizeof(err));
+	b.map.quota = 1;
+	b.policy.classes[1].mode = PCPD_CKPT_NEVER;
+	ktap_check(!pcpd_config_fixed_change(&a, &b),
+		   "a reload may change the quota and the classes");
+	b.policy.subscriber_len = 32;
+	ktap_check(pcpd_config_fixed_change(&a, &b) &&
+		   !strcmp(pcpd_config_fixed_change(&a, &b), "subscriber"),
+		   "...but not how subscribers are grouped");
+	pcpd_config_free(&b);
+	parse(&b, example, err, sizeof(err));
+	strcpy(b.listen[1], "192.0.2.130");
+	ktap_check(pcpd_config_fixed_change(&a, &b) &&
+		   !strcmp(pcpd_config_fixed_change(&a, &b), "listen"),
+		   "...nor the listen addresses");
+	pcpd_config_free(&a);
+	pcpd_config_free(&b);
+}
+
+int main(void)
+{
+	ktap_plan(PLAN);
+	test_example();
+	test_verdicts();
+	test_limits();
+	test_errors();
+	test_fixed();
+	return ktap_done(PLAN);
+}

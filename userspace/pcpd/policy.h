@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpd's check-point policy: who is a subscriber, which class each
+ * subscriber belongs to, and what a class lets it protect (RFC 7767
+ * sections 3.2 and 4: limits per network attachment point, and the
+ * network overriding the client either way).  Pure decisions, no I/O:
+ * config.c fills these in, pcpd.c and subscriber.c ask them.
+ */
+#ifndef PCPD_POLICY_H
+#define PCPD_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PCPD_CLASS_NAME_MAX	32
+
+/* An IPv4 prefix, host order, its host bits zero. */
+struct pcpd_prefix {
+	uint32_t addr;
+	uint8_t len;
+};
+
+/* What a class's subscribers may check-point, and how fast. */
+struct pcpd_ckpt_policy {
+	unsigned int max_entries;	/* check-points held at once */
+	unsigned int cost_ms;		/* one new check-point a cost_ms */
+	unsigned int burst;		/* ...and this many at once */
+};
+
+enum pcpd_ckpt_mode {
+	PCPD_CKPT_ON_REQUEST,	/* what the client asks for (silver) */
+	PCPD_CKPT_ALL,		/* every mapping, asked or not (gold) */
+	PCPD_CKPT_NEVER,	/* nothing (bronze) */
+};
+
+/* "protect udp 5060" or "never-protect tcp 1-1023": one port range. */
+struct pcpd_port_rule {
+	uint8_t protocol;	/* 0: TCP and UDP */
+	uint16_t lo, hi;
+	bool protect;		/* forced on; otherwise forced off */
+};
+
+struct pcpd_class {
+	char name[PCPD_CLASS_NAME_MAX];
+	enum pcpd_ckpt_mode mode;
+	struct pcpd_ckpt_policy limits;
+	struct pcpd_port_rule *ports;
+	unsigned int n_ports;
+	struct pcpd_prefix *members;	/* whose subscribers are in it */
+	unsigned int n_members;
+};
+
+struct pcpd_policy {
+	struct pcpd_class *classes;	/* [0] is "default" */
+	unsigned int n_classes;
+	unsigned int subscriber_len;	/* prefix length of a subscriber */
+	struct pcpd_prefix *subscribers; /* prefixes that are one subscriber */
+	unsigned int n_subscribers;
+	struct pcpd_prefix *third_party; /* clients allowed THIRD_PARTY */
+	unsigned int n_third_party;
+};
+
+/* What a class says about one check-point. */
+enum pcpd_class_verdict {
+	PCPD_CLASS_UNWANTED,	/* not asked for, not forced */
+	PCPD_CLASS_REFUSED,	/* asked for, but the class forbids it */
+	PCPD_CLASS_ASKED,	/* asked for, and allowed within the limits */
+	PCPD_CLASS_FORCED,	/* the network protects it anyway */
+};
+
+bool pcpd_prefix_has(const struct pcpd_prefix *p, uint32_t addr);
+/* "10.0.0.0/24" or "10.0.0.1"; -1 if not one, or host bits are set. */
+int pcpd_parse_prefix(const char *s, struct pcpd_prefix *p);
+
+/* The subscriber ADDR belongs to: a configured prefix, else its /len. */
+uint32_t pcpd_policy_subscriber(const struct pcpd_policy *p, uint32_t addr);
+/* The class of subscriber ID: the longest member prefix holding it. */
+const struct pcpd_class *pcpd_policy_class(const struct pcpd_policy *p,
+					   uint32_t id);
+bool pcpd_policy_third_party(const struct pcpd_policy *p, uint32_t client);
+
+/*
+ * A check-point of PROTOCOL between internal PORT and REMOTE_PORT (0 for
+ * a MAP), which the client did or did not ASK for.  A never-protect rule
+ * wins over a protect rule, and both over the class's mode.
+ */
+enum pcpd_class_verdict pcpd_class_decide(const struct pcpd_class *c,
+					  uint8_t protocol, uint16_t port,
+					  uint16_t remote_port, bool asked);
+
+void pcpd_policy_free(struct pcpd_policy *p);
+
+#endif /* PCPD_POLICY_H */
