@@ -105,7 +105,7 @@ ktap_result "a request too short for PEER is MALFORMED_REQUEST" \
 	$([ "${peer:2:2}" = 82 ] && [ "${peer:6:2}" = 03 ]; echo $?)
 
 out=$(pcpc map -p tcp --port 6200 --third-party 192.0.2.99)
-ktap_result "THIRD_PARTY, not enforced yet, is refused: UNSUPP_OPTION" \
+ktap_result "THIRD_PARTY from a client not allowed to use it is refused: UNSUPP_OPTION" \
 	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ]; echo $?)
 out=$(pcpc map -p tcp --port 6200 --filter 198.51.100.2/32:80 --filter 198.51.100.0/24)
 ktap_result "FILTER, not enforced yet, is refused: UNSUPP_OPTION" \

@@ -277,6 +277,10 @@ static void print(const struct pcpc *c, const struct pcp_request *r,
 		    c->req.checkpoint ? "true" : "false", false);
 	print_field(c->json, false, "checkpoint_granted",
 		    resp->checkpoint ? "true" : "false", false);
+	/* A server that did it for the third party says so by echoing it. */
+	if (r->third_party)
+		print_field(c->json, false, "third_party_echoed",
+			    resp->third_party ? "true" : "false", false);
 	if (r->opcode == PCP_OP_MAP || r->opcode == PCP_OP_PEER) {
 		char nonce[2 * PCP_NONCE_LEN + 1];
 		unsigned int i;

@@ -71,13 +71,27 @@ uint32_t epoch(const struct pcpd *d)
 	return (uint32_t)(now_seconds() - d->start);
 }
 
+/* The IPv4 address, host order, of an IPv4-mapped A. */
+uint32_t subscriber_addr(const struct in6_addr *a)
+{
+	uint32_t v;
+
+	memcpy(&v, a->s6_addr + 12, 4);
+	return ntohl(v);
+}
+
 /* The subscriber of an IPv4-mapped INTERNAL: its address or prefix. */
 uint32_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal)
 {
-	uint32_t a;
+	return pcpd_policy_subscriber(&d->cfg.policy, subscriber_addr(internal));
+}
 
-	memcpy(&a, internal->s6_addr + 12, 4);
-	return pcpd_policy_subscriber(&d->cfg.policy, ntohl(a));
+/* Not unspecified, loopback, multicast or broadcast. */
+bool pcpd_host_addr(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return h && h >> 24 != 127 && h >> 28 != 0xe && h != 0xffffffff;
 }
 
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
@@ -372,27 +386,27 @@ static void replicate(struct pcpd *d, const struct pcp_request *req,
 }
 
 static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
-			  const struct in6_addr *source,
+			  const struct in6_addr *internal,
 			  struct pcp_response *resp)
 {
 	struct pcpd_mapping old = { 0 }, new = {
-		.internal_addr = *source,
+		.internal_addr = *internal,
 		.protocol = req->protocol,
 		.internal_port = req->internal_port,
-		.subscriber = subscriber_id(d, source),
+		.subscriber = subscriber_id(d, internal),
 	};
 	struct pcpd_map_decision dec;
 	bool was, checkpoint;
 
 	/* Not enforced yet, so refused: never accepted and ignored. */
-	if (req->third_party || req->n_filters)
+	if (req->n_filters)
 		return PCP_UNSUPP_OPTION;
 	/* Only IPv4 NAT so far. */
-	if (!pcp_addr_is_v4mapped(source))
+	if (!pcp_addr_is_v4mapped(internal))
 		return PCP_UNSUPP_PROTOCOL;
 
-	pcpd_map_decide(&d->table, req, source, subscriber_id(d, source),
-			mappings_of(d, subscriber_id(d, source)), now_seconds(), &dec);
+	pcpd_map_decide(&d->table, req, internal, subscriber_id(d, internal),
+			mappings_of(d, subscriber_id(d, internal)), now_seconds(), &dec);
 	resp->lifetime = dec.lifetime;
 	if (dec.result)
 		return dec.result;
@@ -401,11 +415,11 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	was = dec.existing && dec.existing->checkpoint;
 	if (dec.existing)
 		old = *dec.existing;	/* a delete frees it */
-	checkpoint = ckpt_decide(d, req, source, &dec);
+	checkpoint = ckpt_decide(d, req, internal, &dec);
 	if (checkpoint && !was)
-		checkpoint = ckpt_install(d, req, source);
+		checkpoint = ckpt_install(d, req, internal);
 
-	dec.result = apply_map(d, req, source, &dec, checkpoint);
+	dec.result = apply_map(d, req, internal, &dec, checkpoint);
 	if (dec.result) {
 		if (checkpoint && !was)	/* nothing changes on an error */
 			ckpt_release(d, &new, "mapping failed");
@@ -416,7 +430,7 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 			     req->checkpoint ? "policy" : "renewed without the option");
 		replica_unmap(d, &old);
 	}
-	replicate(d, req, source);
+	replicate(d, req, internal);
 	resp->lifetime = dec.lifetime;
 	resp->external_addr = dec.external_addr;
 	resp->external_port = dec.external_port;
@@ -444,13 +458,46 @@ static void answer_natpmp(struct pcpd *d, int fd, const uint8_t *msg,
 	answer(fd, out, sizeof(out), peer, plen);
 }
 
+/*
+ * The host a request is for: its sender, or the THIRD_PARTY option's
+ * address when the sender is allowed to speak for others (RFC 6887
+ * section 13.1; the codec already refused the sender's own address).
+ */
+static uint8_t third_party(struct pcpd *d, const struct pcp_request *req,
+			   const struct in6_addr *source, struct in6_addr *internal)
+{
+	char sbuf[INET6_ADDRSTRLEN], ibuf[INET6_ADDRSTRLEN];
+	struct in_addr a;
+
+	*internal = *source;
+	if (!req->third_party)
+		return PCP_SUCCESS;
+	if (!pcpd_policy_third_party(&d->cfg.policy, subscriber_addr(source))) {
+		log_event("third-party-refused client=%s reason=\"not a third-party client in the configuration\"",
+			  addr_str(source, sbuf));
+		return PCP_UNSUPP_OPTION;
+	}
+	if (!pcp_addr_is_v4mapped(&req->third_party_addr))
+		return PCP_UNSUPP_PROTOCOL;	/* only IPv4 NAT so far */
+	memcpy(&a, req->third_party_addr.s6_addr + 12, 4);
+	if (!pcpd_host_addr(a)) {
+		log_event("third-party-refused client=%s internal=%s reason=\"not a host address\"",
+			  addr_str(source, sbuf), addr_str(&req->third_party_addr, ibuf));
+		return PCP_MALFORMED_REQUEST;
+	}
+	*internal = req->third_party_addr;
+	log_event("third-party client=%s internal=%s", addr_str(source, sbuf),
+		  addr_str(internal, ibuf));
+	return PCP_SUCCESS;
+}
+
 static void handle_packet(struct pcpd *d, int fd)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	uint8_t msg[PCP_MAX_LEN + 4], out[PCP_MAX_LEN + 4];
 	struct pcp_response resp = { 0 };
-	struct in6_addr source = { 0 };
+	struct in6_addr source = { 0 }, internal;
 	struct pcp_request req;
 	char sbuf[INET6_ADDRSTRLEN];
 	ssize_t len;
@@ -482,10 +529,12 @@ static void handle_packet(struct pcpd *d, int fd)
 	}
 
 	resp.epoch = epoch(d);
-	if (req.opcode == PCP_OP_MAP)
-		result = handle_map(d, &req, &source, &resp);
-	else if (req.opcode == PCP_OP_PEER)
-		result = handle_peer(d, &req, &source, &resp);
+	result = third_party(d, &req, &source, &internal);
+	if (!result && req.opcode == PCP_OP_MAP)
+		result = handle_map(d, &req, &internal, &resp);
+	else if (!result && req.opcode == PCP_OP_PEER)
+		result = handle_peer(d, &req, &internal, &resp);
+	resp.third_party = req.third_party;
 
 	if (result) {
 		log_event("refused client=%s opcode=%u result=%s",

@@ -72,7 +72,9 @@ uint64_t now_ms(void);
 void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *addr_str(const struct in6_addr *a, char *buf);
 uint32_t epoch(const struct pcpd *d);
+uint32_t subscriber_addr(const struct in6_addr *a);
 uint32_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal);
+bool pcpd_host_addr(struct in_addr a);
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m);
 void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why);
@@ -92,7 +94,7 @@ unsigned int mappings_of(struct pcpd *d, uint32_t subscriber);
 
 /* peer_request.c */
 uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
-		    const struct in6_addr *source, struct pcp_response *resp);
+		    const struct in6_addr *internal, struct pcp_response *resp);
 void peers_expire(struct pcpd *d, uint64_t now);
 
 /* control.c */

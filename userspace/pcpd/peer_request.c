@@ -85,9 +85,9 @@ static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 
 /* Flag the connection the policy let be; whether it is flagged. */
 static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
-		 const struct in6_addr *source)
+		 const struct in6_addr *internal)
 {
-	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(d, source));
+	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(d, internal));
 	struct pcpd_subscriber *sub;
 	char extra[160];
 	const char *msg = NULL;
@@ -104,14 +104,6 @@ static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
 	if (sub)
 		sub->checkpointed++;
 	return true;
-}
-
-/* A remote peer no implicit mapping would be made for (section 12.3). */
-static bool remote_invalid(struct in_addr a)
-{
-	uint32_t h = ntohl(a.s_addr);
-
-	return !h || h >> 24 == 127 || h >> 28 == 0xe || h == 0xffffffff;
 }
 
 /*
@@ -172,7 +164,7 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 }
 
 uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
-		    const struct in6_addr *source, struct pcp_response *resp)
+		    const struct in6_addr *internal, struct pcp_response *resp)
 {
 	struct pcpd_flow f = {
 		.protocol = req->protocol,
@@ -180,7 +172,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		.remote_port = req->peer_port,
 	};
 	struct ckpt_ask ask = {
-		.internal = source,
+		.internal = internal,
 		.protocol = req->protocol,
 		.port = req->internal_port,
 		.remote_port = req->peer_port,
@@ -191,15 +183,14 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 	bool created, checkpoint;
 	uint8_t result;
 
-	if (req->third_party)
-		return PCP_UNSUPP_OPTION;	/* not enforced yet, so refused */
-	if (!pcp_addr_is_v4mapped(source) || !pcp_addr_is_v4mapped(&req->peer_addr))
+	if (!pcp_addr_is_v4mapped(internal) || !pcp_addr_is_v4mapped(&req->peer_addr))
 		return PCP_UNSUPP_PROTOCOL;	/* only IPv4 NAT so far */
 	if (req->protocol != IPPROTO_TCP && req->protocol != IPPROTO_UDP)
 		return PCP_UNSUPP_PROTOCOL;
-	memcpy(&f.internal, source->s6_addr + 12, 4);
+	memcpy(&f.internal, internal->s6_addr + 12, 4);
 	memcpy(&f.remote, req->peer_addr.s6_addr + 12, 4);
-	if (remote_invalid(f.remote))
+	/* A remote peer no implicit mapping would be made for (section 12.3). */
+	if (!pcpd_host_addr(f.remote))
 		return PCP_MALFORMED_REQUEST;
 
 	/* Section 12.3: one nonce a mapping, that of its first PEER. */
@@ -210,7 +201,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		return PCP_NOT_AUTHORIZED;
 	}
 	/* A new record counts against the subscriber's --quota, as a MAP. */
-	if (!peer && mappings_of(d, subscriber_id(d, source)) >= d->table.cfg.quota) {
+	if (!peer && mappings_of(d, subscriber_id(d, internal)) >= d->table.cfg.quota) {
 		resp->lifetime = PCP_SHORT_ERROR_LIFETIME;
 		return PCP_USER_EX_QUOTA;
 	}
@@ -225,7 +216,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 			return PCP_NO_RESOURCES;
 		}
 		memcpy(peer->nonce, req->nonce, PCP_NONCE_LEN);
-		peer->subscriber = subscriber_id(d, source);
+		peer->subscriber = subscriber_id(d, internal);
 		count_peer(d, peer->subscriber, 1);
 	}
 	peer->flow = f;
@@ -234,7 +225,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 	ask.held = peer->checkpoint;
 	checkpoint = ckpt_wanted(d, &ask);
 	if (checkpoint && !peer->checkpoint)
-		checkpoint = peer_flag(d, &f, source);
+		checkpoint = peer_flag(d, &f, internal);
 	else if (!checkpoint && peer->checkpoint)
 		peer_release(d, peer, req->checkpoint ? "policy" :
 			     "renewed without the option");
