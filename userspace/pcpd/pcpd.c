@@ -175,9 +175,9 @@ static bool ckpt_limits(struct pcpd *d, struct pcpd_subscriber *sub,
 	}
 	v = pcpd_subscriber_ckpt(sub, now_ms());
 	if (v != PCPD_CKPT_GRANT) {
-		log_event("checkpoint-refused internal=%s port=%u class=%s reason=%s",
-			  addr_str(ask->internal, ibuf), ask->port, sub->class->name,
-			  pcpd_ckpt_verdict_name(v));
+		log_event("checkpoint-refused internal=%s port=%u reason=%s class=%s",
+			  addr_str(ask->internal, ibuf), ask->port,
+			  pcpd_ckpt_verdict_name(v), sub->class->name);
 		return false;
 	}
 	return true;
@@ -205,7 +205,7 @@ bool ckpt_wanted(struct pcpd *d, const struct ckpt_ask *ask)
 		return false;
 	if (v == PCPD_CLASS_REFUSED) {
 		sub->refused_policy++;
-		log_event("checkpoint-refused internal=%s port=%u class=%s reason=policy",
+		log_event("checkpoint-refused internal=%s port=%u reason=policy class=%s",
 			  addr_str(ask->internal, ibuf), ask->port, sub->class->name);
 		return false;
 	}
