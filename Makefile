@@ -67,7 +67,8 @@ $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
 PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/replica.c \
 		   userspace/pcpd/peer.c userspace/pcpd/peer_request.c \
 		   userspace/pcpd/control.c userspace/pcpd/config.c \
-		   userspace/pcpd/policy.c userspace/pcpd/subscriber.c
+		   userspace/pcpd/policy.c userspace/pcpd/subscriber.c \
+		   userspace/pcpd/state.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
 		$(PCPD_DEPS) $(LIB_SRC) include/uapi/linux/nf_ckpt.h

@@ -228,7 +228,7 @@ static void test_errors(void)
 	expect_error("class a {\n checkpoint-rate 0\n}\n", "checkpoint-rate: '0' is not",
 		     "a check-point rate of 0");
 	expect_error("quota 1 2\n", "quota: wants one value", "a key with two values");
-	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n", "is not a socket path",
+	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n", "is not a path of 1 to 107 characters",
 		     "a control path too long for a socket address");
 }
 

@@ -10,7 +10,10 @@
 #      client: the MAP refused before now succeeds, THIRD_PARTY makes a
 #      mapping for the other host and is echoed;
 #   3. a reload with a mistake, or one changing what needs a restart,
-#      changes nothing and says why with the file's line.
+#      changes nothing and says why with the file's line;
+#   4. with a state file, a restart keeps the mappings, their nonces and
+#      external ports, and the epoch goes on; a state file with a line
+#      that cannot be restored makes a new epoch.
 #
 # Needs root; runs the ASan/UBSan builds.
 
@@ -72,7 +75,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 12
+ktap_plan 18
 
 ktap_result "pcpd starts from the file alone, naming it and its classes" \
 	$(grep -q "started .* config=$CONF classes=2" "$LOG" &&
@@ -123,14 +126,51 @@ ktap_result "a reload changing the listen address is refused: it needs a restart
 	$(grep -q 'reload-failed key=listen reason="listen changes only at a restart" changed=nothing' "$LOG" &&
 	  [ "$(field result <<< "$(pcpc announce)")" = SUCCESS ]; echo $?)
 
+echo "state $DIR/pcpd.state" >> "$CONF.good"
 cp "$CONF.good" "$CONF"
 reload
 ktap_result "the mappings made before the reloads are all still there" \
 	$([ "$(status | grep -c '^map ')" = 4 ]; echo $?)
 
+# 4. A restart with the state file the last reload named.
+sleep 2
+before=$(field epoch <<< "$(pcpc announce)")
 kill $pcpd_pid
 wait $pcpd_pid
-ktap_result "pcpd stops on SIGTERM, cleanly (no sanitizer report)" $?
+ktap_result "pcpd stops on SIGTERM, cleanly, saving its 4 mappings" \
+	$([ $? = 0 ] && grep -q "state-saved path=$DIR/pcpd.state mappings=4 " "$LOG" &&
+	  ! ns nat nft list table ip pcpd > /dev/null 2>&1; echo $?)
+ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG.2" &
+pcpd_pid=$!
+sleep 1
+ktap_result "restarted, pcpd restores them all and the state file is consumed" \
+	$(grep -q "state-restored path=$DIR/pcpd.state mappings=4 expired=0 lost=0 peers_lost=0 " "$LOG.2" &&
+	  [ "$(status | grep -c '^map ')" = 4 ] && [ ! -e "$DIR/pcpd.state" ]; echo $?)
+after=$(field epoch <<< "$(pcpc announce)")
+ktap_result "the epoch goes on ($before before the stop, $after after): no state was lost" \
+	$([ -n "$before" ] && [ "$after" -ge "$before" ]; echo $?)
+status | grep "^map " | sed 's/^/# /'
+ktap_result "the third party's mapping keeps its external port, in nftables too" \
+	$(status | grep -q "^map proto=6 internal=192.0.2.99 internal_port=7100 external=198.51.100.1 external_port=7100 " &&
+	  ns nat nft list map ip pcpd map_tcp | grep -q "198.51.100.1 . 7100 .*: 192.0.2.99 . 7100"; echo $?)
+out=$(pcpc map -p tcp --port 7001)
+ktap_result "...and the nonces came back: a refresh with another is NOT_AUTHORIZED" \
+	$([ "$(field result <<< "$out")" = NOT_AUTHORIZED ]; echo $?)
+
+kill $pcpd_pid
+wait $pcpd_pid
+sed -i 's/^plain proto=6 internal=192.0.2.99 .*/plain proto=6 internal=192.0.2.99 nonsense/' "$DIR/pcpd.state"
+ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG.3" &
+pcpd_pid=$!
+sleep 1
+ktap_result "a state line that cannot be restored is refused with its reason, and the epoch starts again" \
+	$(grep -q 'state-refused reason=.* line="plain proto=6 internal=192.0.2.99 nonsense"' "$LOG.3" &&
+	  grep -q "state-restored .* mappings=3 expired=0 lost=1 " "$LOG.3" &&
+	  [ "$(field epoch <<< "$(pcpc announce)")" -lt 5 ]; echo $?)
+kill $pcpd_pid
+wait $pcpd_pid
+ktap_result "pcpd stops cleanly again (no sanitizer report)" $?
+cat "$LOG.2" "$LOG.3" >> "$LOG"
 sed 's/^/# log: /' "$LOG"
 rm -rf "$DIR"
 ktap_finish

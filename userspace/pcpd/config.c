@@ -82,7 +82,7 @@ static int parse_range(const char *s, unsigned long max, unsigned long *lo,
 static int set_path(char *dst, const char *value, char *err, size_t len)
 {
 	if (!*value || strlen(value) >= PCPD_PATH_MAX)
-		return fail(err, len, "'%s' is not a socket path of 1 to %zu characters",
+		return fail(err, len, "'%s' is not a path of 1 to %zu characters",
 			    value, PCPD_PATH_MAX - 1);
 	strcpy(dst, value);
 	return 0;
@@ -439,6 +439,8 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		return set_path(c->syncd, value, err, len);
 	if (!strcmp(key, "control"))
 		return set_path(c->control, value, err, len);
+	if (!strcmp(key, "state"))
+		return set_path(c->state, value, err, len);
 	if (is_class_number(key))
 		return set_class_number(&c->policy.classes[0], key, value, err, len);
 	return fail(err, len, "'%s' is not a key", key);

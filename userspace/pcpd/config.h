@@ -26,6 +26,7 @@ struct pcpd_config {
 	struct pcpd_map_config map;
 	char syncd[PCPD_PATH_MAX];	/* "": no replication */
 	char control[PCPD_PATH_MAX];
+	char state[PCPD_PATH_MAX];	/* "": mappings end with pcpd */
 	struct pcpd_policy policy;
 };
 

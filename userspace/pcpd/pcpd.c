@@ -9,7 +9,7 @@
  *   pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
  *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
- *        [--syncd CONTROL-SOCKET] [--control PATH]
+ *        [--syncd CONTROL-SOCKET] [--control PATH] [--state FILE]
  *   pcpd --status [--json] [--config FILE] [--control PATH]
  */
 
@@ -68,7 +68,7 @@ const char *addr_str(const struct in6_addr *a, char *buf)
 /* Epoch time: seconds since state began (RFC 6887 section 8.5). */
 uint32_t epoch(const struct pcpd *d)
 {
-	return (uint32_t)(now_seconds() - d->start);
+	return d->epoch_base + (uint32_t)(now_seconds() - d->start);
 }
 
 /* The IPv4 address, host order, of an IPv4-mapped A. */
@@ -594,6 +594,7 @@ static const struct option options[] = {
 	{ "checkpoint-burst", required_argument, NULL, 'k' },
 	{ "syncd", required_argument, NULL, 'k' },
 	{ "control", required_argument, NULL, 'k' },
+	{ "state", required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -602,7 +603,7 @@ static void print_usage(void)
 	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
 		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n"
-		"            [--syncd CONTROL-SOCKET] [--control PATH]\n"
+		"            [--syncd CONTROL-SOCKET] [--control PATH] [--state FILE]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
 }
 
@@ -726,8 +727,8 @@ static void log_started(const struct pcpd *d)
 	const struct pcpd_class *c;
 	unsigned int i;
 
-	log_event("started epoch=0 mappings=0 checkpoint=%s config=%s classes=%u",
-		  pcpd_ckpt_available(&d->ckpt) ? "yes" : "no",
+	log_event("started epoch=%u mappings=%u checkpoint=%s config=%s classes=%u",
+		  epoch(d), d->table.count, pcpd_ckpt_available(&d->ckpt) ? "yes" : "no",
 		  d->config_path ? d->config_path : "none", d->cfg.policy.n_classes);
 	for (i = 0; i < d->cfg.policy.n_classes; i++) {
 		c = &d->cfg.policy.classes[i];
@@ -799,10 +800,16 @@ static void serve(struct pcpd *d, int sfd)
 	}
 }
 
-/* Stopping ends every mapping: their rules go with them. */
+/*
+ * Stopping ends every mapping: their rules go with them.  With a state
+ * file they are saved first, and the peer keeps its standby copies: the
+ * feed closes before the mappings end, so no "unmap" reaches it.
+ */
 static void stop(struct pcpd *d)
 {
 	log_event("stopping mappings=%u", d->table.count);
+	if (d->cfg.state[0] && !state_save(d))
+		replica_close(d);
 	d->stopping = true;
 	pcpd_map_expire(&d->table, UINT64_MAX, on_expired, d);
 	peers_expire(d, UINT64_MAX);
@@ -859,10 +866,10 @@ int main(int argc, char **argv)
 	}
 	if (pcpd_ckpt_open(&d.ckpt))
 		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace\"");
+	/* A restart that lost mappings says so (RFC 6887 section 14.1.3). */
+	if (!d.cfg.state[0] || !state_restore(&d))
+		announce_start(&d);
 	log_started(&d);
-
-	/* A restart may have lost mappings: say so (RFC 6887 section 14.1.3). */
-	announce_start(&d);
 	serve(&d, sfd);
 	stop(&d);
 	ret = 0;

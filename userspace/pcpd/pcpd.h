@@ -11,6 +11,7 @@
 
 #include "ckpt.h"
 #include "config.h"
+#include "mapline.h"
 #include "mapping.h"
 #include "nft.h"
 #include "pcp.h"
@@ -51,7 +52,8 @@ struct pcpd {
 	int control_fd;
 	bool status, json;	/* the client: ask the daemon for its state */
 	unsigned int n_fds;
-	uint64_t start;
+	uint64_t start;		/* the epoch counts from here... */
+	uint32_t epoch_base;	/* ...on from this (a restart's state) */
 	bool stopping;
 };
 
@@ -100,6 +102,10 @@ void peers_expire(struct pcpd *d, uint64_t now);
 /* control.c */
 void control_serve(struct pcpd *d, int lfd);
 
+/* state.c */
+int state_save(struct pcpd *d);
+bool state_restore(struct pcpd *d);
+
 /* replica.c */
 void replica_init(struct pcpd *d, const char *path);
 void replica_poll(struct pcpd *d, uint64_t now);
@@ -107,6 +113,10 @@ void replica_input(struct pcpd *d);
 void replica_map(struct pcpd *d, const struct pcpd_mapping *m);
 void replica_unmap(struct pcpd *d, const struct pcpd_mapping *m);
 void replica_close(struct pcpd *d);
+struct map_record map_record_of(const struct pcpd_mapping *m);
+const char *map_record_invalid(const struct pcpd *d, struct map_record *r);
+bool map_record_install(struct pcpd *d, const struct map_record *r,
+			bool standby, bool checkpoint, const char *event);
 void announce_start(struct pcpd *d);
 int announce_poll(struct pcpd *d, uint64_t now);
 

@@ -60,7 +60,7 @@ static void send_line(struct pcpd *d, const char *line, size_t len)
 		replica_lost(d, n < 0 ? strerror(errno) : "a line was cut");
 }
 
-static struct map_record record_of(const struct pcpd_mapping *m)
+struct map_record map_record_of(const struct pcpd_mapping *m)
 {
 	struct map_record r = {
 		.family = AF_INET,
@@ -80,7 +80,7 @@ static struct map_record record_of(const struct pcpd_mapping *m)
 
 void replica_map(struct pcpd *d, const struct pcpd_mapping *m)
 {
-	struct map_record r = record_of(m);
+	struct map_record r = map_record_of(m);
 	char line[MAP_LINE_MAX];
 
 	if (m->checkpoint && !m->standby)
@@ -89,7 +89,7 @@ void replica_map(struct pcpd *d, const struct pcpd_mapping *m)
 
 void replica_unmap(struct pcpd *d, const struct pcpd_mapping *m)
 {
-	struct map_record r = record_of(m);
+	struct map_record r = map_record_of(m);
 	char line[MAP_LINE_MAX];
 
 	if (!m->standby)
@@ -171,8 +171,7 @@ static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
  * mapping of a real internal endpoint, to this node's external address
  * and a port it hands out.  The reason it does not, or NULL.
  */
-static const char *peer_map_invalid(const struct pcpd *d,
-				    struct map_record *r)
+const char *map_record_invalid(const struct pcpd *d, struct map_record *r)
 {
 	const struct pcpd_map_config *cfg = &d->table.cfg;
 
@@ -193,8 +192,8 @@ static const char *peer_map_invalid(const struct pcpd *d,
 	return NULL;
 }
 
-/* The peer's mapping, installed here ready for a takeover. */
-static void standby_map(struct pcpd *d, const struct map_record *r)
+/* The mapping a record describes, not yet installed. */
+static struct pcpd_mapping mapping_of(const struct map_record *r, bool standby)
 {
 	struct pcpd_mapping m = {
 		.protocol = r->proto,
@@ -202,29 +201,84 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 		.external_port = r->external_port,
 		.expires = now_seconds() + r->lifetime,
 		.subscriber = r->owner,
-		.checkpoint = true,
-		.standby = true,
+		.standby = standby,
 	};
-	struct pcpd_nft_mapping e = {
-		.protocol = r->proto,
-		.external_port = r->external_port,
-		.internal_port = r->internal_port,
-		.timeout = elem_timeout(r->lifetime),
-	};
-	struct pcpd_ckpt_rule rule;
-	struct pcpd_subscriber *sub;
-	struct pcpd_mapping *old;
-	char ibuf[INET6_ADDRSTRLEN];
-	const char *msg = NULL;
-	int err;
 
 	m.internal_addr.s6_addr[10] = m.internal_addr.s6_addr[11] = 0xff;
 	m.external_addr = m.internal_addr;
 	memcpy(m.internal_addr.s6_addr + 12, r->internal, 4);
 	memcpy(m.external_addr.s6_addr + 12, r->external, 4);
 	memcpy(m.nonce, r->nonce, PCP_NONCE_LEN);
+	return m;
+}
+
+static struct pcpd_nft_mapping element_of(const struct map_record *r)
+{
+	struct pcpd_nft_mapping e = {
+		.protocol = r->proto,
+		.external_port = r->external_port,
+		.internal_port = r->internal_port,
+		.timeout = elem_timeout(r->lifetime),
+	};
+
 	memcpy(&e.internal_addr, r->internal, 4);
 	memcpy(&e.external_addr, r->external, 4);
+	return e;
+}
+
+/*
+ * A mapping made elsewhere (the peer's, or this pcpd's before a restart):
+ * its element, its rule when CHECKPOINT, then the table.  EVENT names the
+ * log line.  Whether it is installed; nothing is left if not.
+ */
+bool map_record_install(struct pcpd *d, const struct map_record *r,
+			bool standby, bool checkpoint, const char *event)
+{
+	struct pcpd_mapping m = mapping_of(r, standby);
+	struct pcpd_nft_mapping e = element_of(r);
+	struct pcpd_ckpt_rule rule = ckpt_rule(&m);
+	struct pcpd_subscriber *sub;
+	char ibuf[INET6_ADDRSTRLEN];
+	const char *msg = NULL;
+	int err;
+
+	err = pcpd_nft_add(&d->nft, &e, false);
+	if (err) {
+		log_event("%s-failed internal=%s proto=%u port=%u reason=nftables:%s",
+			  event, addr_str(&m.internal_addr, ibuf), m.protocol,
+			  m.internal_port, strerror(-err));
+		return false;
+	}
+	err = checkpoint ? pcpd_ckpt_rule_add(&d->ckpt, &rule, &msg) : 0;
+	if (err)
+		log_event("%s-checkpoint-failed internal=%s proto=%u port=%u reason=\"nf_ckpt: %s\"",
+			  event, addr_str(&m.internal_addr, ibuf), m.protocol,
+			  m.internal_port, msg ? msg : strerror(-err));
+	m.checkpoint = checkpoint && !err;
+	m.elem_expires = now_seconds() + e.timeout;
+	sub = pcpd_subscriber_get(&d->subs, m.subscriber, now_ms());
+	if (sub && m.checkpoint)
+		sub->checkpointed++;
+	if (!pcpd_map_insert(&d->table, &m)) {
+		pcpd_nft_del(&d->nft, &e);
+		if (m.checkpoint)
+			ckpt_release(d, &m, "out of memory");
+		return false;
+	}
+	count_mapping(d, m.subscriber, 1);
+	log_event("%s internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s",
+		  event, addr_str(&m.internal_addr, ibuf), m.protocol,
+		  m.internal_port, m.external_port, r->lifetime,
+		  m.checkpoint ? "yes" : "no");
+	return true;
+}
+
+/* The peer's mapping, installed here ready for a takeover. */
+static void standby_map(struct pcpd *d, const struct map_record *r)
+{
+	struct pcpd_mapping m = mapping_of(r, true);
+	struct pcpd_nft_mapping e = element_of(r);
+	struct pcpd_mapping *old;
 
 	old = pcpd_map_lookup(&d->table, &m.internal_addr, m.protocol,
 			      m.internal_port);
@@ -244,35 +298,7 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 	old = pcpd_map_by_external(&d->table, m.protocol, m.external_port);
 	if (old)
 		drop_mapping(d, old, "its external port is the peer's");
-
-	err = pcpd_nft_add(&d->nft, &e, false);
-	if (err) {
-		log_event("standby-failed internal=%s proto=%u port=%u reason=nftables:%s",
-			  addr_str(&m.internal_addr, ibuf), m.protocol,
-			  m.internal_port, strerror(-err));
-		return;
-	}
-	rule = ckpt_rule(&m);
-	err = pcpd_ckpt_rule_add(&d->ckpt, &rule, &msg);
-	if (err)
-		log_event("standby-checkpoint-failed internal=%s proto=%u port=%u reason=\"nf_ckpt: %s\"",
-			  addr_str(&m.internal_addr, ibuf), m.protocol,
-			  m.internal_port, msg ? msg : strerror(-err));
-	m.checkpoint = !err;
-	m.elem_expires = now_seconds() + e.timeout;
-	sub = pcpd_subscriber_get(&d->subs, m.subscriber, now_ms());
-	if (sub && m.checkpoint)
-		sub->checkpointed++;
-	if (!pcpd_map_insert(&d->table, &m)) {
-		pcpd_nft_del(&d->nft, &e);
-		if (m.checkpoint)
-			ckpt_release(d, &m, "out of memory");
-		return;
-	}
-	count_mapping(d, m.subscriber, 1);
-	log_event("standby-map internal=%s proto=%u port=%u external_port=%u lifetime=%u",
-		  addr_str(&m.internal_addr, ibuf), m.protocol, m.internal_port,
-		  m.external_port, r->lifetime);
+	map_record_install(d, r, true, true, "standby-map");
 }
 
 static void standby_unmap(struct pcpd *d, const struct map_record *r)
@@ -303,6 +329,7 @@ static void take_over(struct pcpd *d)
 		}
 	}
 	d->start = now_seconds();
+	d->epoch_base = 0;
 	log_event("takeover epoch=0 mappings=%u adopted=%u", d->table.count, n);
 	announce_start(d);
 }
@@ -328,7 +355,7 @@ static bool on_line(void *arg, char *line)
 		if (r.family != AF_INET)
 			why = "not IPv4";
 		else if (!unmap)
-			why = peer_map_invalid(d, &r);
+			why = map_record_invalid(d, &r);
 		else
 			why = NULL;
 		if (!why && unmap)
