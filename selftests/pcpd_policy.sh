@@ -25,6 +25,7 @@ LOG=$PCPD_LOG
 MARK=$CKPT_MARK
 CONF=/tmp/pcpd.conf
 N1=0102030405060708090a0b0c
+N2=0c0b0a090807060504030201
 
 pcpc2() { ip netns exec client2 "$PCPC" -j -s 10.0.3.1 "$@"; }
 has_rule() { nat "$CKPTCTL" rule list | grep -q "^proto=$1 addr=$2 port=$3 "; }
@@ -95,7 +96,7 @@ ktap_result "gold: a renewal without the option keeps the protection" \
 	$(granted "$out" false && has_rule 6 192.0.2.2 6000; echo $?)
 
 # 2. bronze: nothing, asked or not.
-out=$(pcpc2 map -p udp --port 5060 --checkpoint)
+out=$(pcpc2 map -p udp --port 5060 --checkpoint --nonce $N2)
 ktap_result "bronze: a MAP with the option succeeds without it, and no rule" \
 	$(granted "$out" false && ! has_rule 17 10.0.3.2 5060 &&
 	  grep -q "checkpoint-refused internal=10.0.3.2 port=5060 reason=policy class=bronze" "$LOG"; echo $?)
@@ -106,7 +107,7 @@ kill -HUP $pcpd_pid
 sleep 1
 ktap_result "SIGHUP: pcpd reloads the file with two classes" \
 	$(grep -q "reloaded config=$CONF classes=2" "$LOG"; echo $?)
-out=$(pcpc2 map -p udp --port 5060)
+out=$(pcpc2 map -p udp --port 5060 --nonce $N2)
 ktap_result "default: a renewal of udp/5060 without the option is protected (protect udp 5060)" \
 	$(granted "$out" false && has_rule 17 10.0.3.2 5060; echo $?)
 out=$(pcpc2 map -p tcp --port 22 --checkpoint)
