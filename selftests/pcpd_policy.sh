@@ -15,7 +15,9 @@
 #
 # The option is in an answer only when the client asked and it was
 # honoured; a protection the network made unasked is visible in nf_ckpt
-# and in pcpd's log and status.
+# and in pcpd's log and status.  Last, pcpd restarts with its state file:
+# the mappings and their rules come back; the PEER record does not, so
+# the epoch starts again.
 
 . "$(dirname "$0")/lib/ktap.sh"
 in_guest "$@"
@@ -39,6 +41,7 @@ write_conf()
 	listen 10.0.3.1
 	external 198.51.100.1
 	control /tmp/pcpd.sock
+	state /tmp/pcpd.state
 
 	class default {
 		checkpoint-max 4
@@ -71,7 +74,7 @@ ip netns exec nat "$PCPD" --config "$CONF" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 16
+ktap_plan 19
 
 # 1. gold: protected whether it asks or not.
 out=$(pcpc map -p tcp --port 6000 --nonce $N1)
@@ -132,5 +135,23 @@ wait "$pcpd_pid"
 ktap_result "pcpd stops cleanly" $?
 ktap_result "stopping removes every rule and flag it made" \
 	$([ -z "$(nat "$CKPTCTL" rule list)" ] && ! flagged udp 5000; echo $?)
-sed 's/^/# log: /' "$LOG" | grep -E "checkpoint|reload|class"
+
+# 4. A restart keeps the mappings and their check-points.
+ip netns exec nat "$PCPD" --config "$CONF" 2> "$LOG.2" &
+pcpd_pid=$!
+sleep 1
+grep state "$LOG" "$LOG.2" | sed 's/^/# /'
+ktap_result "restarted, pcpd restores its 7 mappings; the PEER record was not kept" \
+	$(grep -q "state-saved path=/tmp/pcpd.state mappings=7 peers_not_kept=1" "$LOG" &&
+	  grep -q "state-restored path=/tmp/pcpd.state mappings=7 expired=0 lost=0 peers_lost=1 " "$LOG.2"; echo $?)
+ktap_result "...with the rules of the 4 check-pointed ones back in nf_ckpt" \
+	$(has_rule 6 192.0.2.2 6000 && has_rule 6 192.0.2.2 6001 &&
+	  has_rule 17 10.0.3.2 5060 && has_rule 6 10.0.3.2 7000 &&
+	  [ "$(nat "$CKPTCTL" rule list | wc -l)" = 4 ]; echo $?)
+ktap_result "...and a new epoch, since the PEER record was lost" \
+	$([ "$(field epoch <<< "$(pcpc announce)")" -lt 5 ]; echo $?)
+kill "$pcpd_pid"
+wait "$pcpd_pid"
+cat "$LOG.2" >> "$LOG"
+sed 's/^/# log: /' "$LOG" | grep -E "checkpoint|reload|class|state"
 ktap_finish
