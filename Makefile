@@ -68,7 +68,7 @@ PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/rep
 		   userspace/pcpd/peer.c userspace/pcpd/peer_request.c \
 		   userspace/pcpd/control.c userspace/pcpd/config.c \
 		   userspace/pcpd/policy.c userspace/pcpd/subscriber.c \
-		   userspace/pcpd/state.c
+		   userspace/pcpd/state.c userspace/pcpd/pending.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
 		$(PCPD_DEPS) $(LIB_SRC) include/uapi/linux/nf_ckpt.h

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "subscriber.h"
 
-#define PLAN 46
+#define PLAN 47
 
 #define LONG_NAME	"0123456789abcdef0123456789abcdef0123456789"
 
@@ -228,6 +228,8 @@ static void test_errors(void)
 	expect_error("class a {\n checkpoint-rate 0\n}\n", "checkpoint-rate: '0' is not",
 		     "a check-point rate of 0");
 	expect_error("quota 1 2\n", "quota: wants one value", "a key with two values");
+	expect_error("sync-wait 20000\n", "sync-wait: '20000' is not a number of milliseconds from 0 to 10000",
+		     "a sync-wait over 10 s");
 	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n", "is not a path of 1 to 107 characters",
 		     "a control path too long for a socket address");
 }

@@ -8,8 +8,10 @@
  *                        longer has is dropped); afterwards "map" and
  *                        "unmap" as they change
  *   ckpt-syncd -> pcpd   "peer-map" and "peer-unmap" for the peer's
- *                        mappings, and "takeover" once this node has
- *                        committed: pcpd then makes them its own
+ *                        mappings, "synced" (key only) once the peer has
+ *                        acknowledged one of pcpd's, and "takeover" once
+ *                        this node has committed: pcpd then makes the
+ *                        peer's its own
  *
  * The fields are those of mapline.h.  A bad line is logged, counted and
  * skipped; the connection stays.
@@ -98,7 +100,7 @@ static void put_line(struct syncd *d, const char *line, size_t len)
 void feed_send(struct syncd *d, const char *verb, const struct map_record *r)
 {
 	char line[MAP_LINE_MAX];
-	bool key_only = !strcmp(verb, "peer-unmap");
+	bool key_only = !strcmp(verb, "peer-unmap") || !strcmp(verb, "synced");
 
 	put_line(d, line, map_line_format(line, verb, r, key_only));
 }
@@ -168,6 +170,7 @@ static bool on_line(void *arg, char *line)
 	struct map_record r;
 	struct map_entry *e;
 	const char *why;
+	uint32_t seq;
 	bool unmap;
 
 	if (fields)
@@ -196,9 +199,13 @@ static bool on_line(void *arg, char *line)
 		return true;
 	}
 	e = maps_update(&d->maps_local, &r, syncd_now_ms());
-	if (e)
+	seq = link_put_map(&d->link, SYNC_REC_MAP_UPDATE, &r, syncd_now_ms());
+	if (e) {
 		e->gen = d->local_gen;
-	link_put_map(&d->link, SYNC_REC_MAP_UPDATE, &r, syncd_now_ms());
+		e->seq = seq;
+		e->confirmed = false;
+		d->maps_waiting = true;
+	}
 	return true;
 bad:
 	d->feed.malformed++;
@@ -228,6 +235,42 @@ void feed_io(struct syncd *d, uint32_t events)
 		d->feed.malformed++;
 		feed_close(d, "a line longer than the buffer");
 	}
+}
+
+struct confirm {
+	struct syncd *d;
+	uint32_t upto;
+	bool waiting;
+};
+
+static bool confirm_one(void *arg, struct map_entry *e)
+{
+	struct confirm *c = arg;
+
+	if (e->confirmed)
+		return false;
+	if (e->seq && e->seq <= c->upto) {
+		e->confirmed = true;
+		feed_send(c->d, "synced", &e->r);
+	} else {
+		c->waiting = true;
+	}
+	return false;
+}
+
+/*
+ * The peer holds every message up to UPTO: pcpd hears of each of its
+ * mappings updated in one of them, so that it can answer its client
+ * (RFC 7767 section 3.2: check-point on the backup before answering).
+ */
+void feed_confirm(struct syncd *d, uint32_t upto)
+{
+	struct confirm c = { .d = d, .upto = upto };
+
+	if (!d->maps_waiting)
+		return;
+	maps_walk(&d->maps_local, confirm_one, &c);
+	d->maps_waiting = c.waiting;
 }
 
 static bool expire_local(void *arg, struct map_entry *e)

@@ -21,6 +21,8 @@ struct map_entry {
 	struct map_record r;
 	uint64_t stamp_ms;	/* monotonic time r.lifetime was read */
 	uint32_t gen;		/* generation it was last seen in */
+	uint32_t seq;		/* link message of its last update (local) */
+	bool confirmed;		/* pcpd was told the peer holds it */
 };
 
 struct map_store {

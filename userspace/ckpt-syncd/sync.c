@@ -108,6 +108,7 @@ static void on_acked(void *arg, uint32_t upto)
 	}
 	if (n)
 		kernel_report_sync(&d->kernel, batch, n, NF_CKPT_SYNC_DONE);
+	feed_confirm(d, upto);
 }
 
 static bool purge_peer_map(void *arg, struct map_entry *e)
@@ -202,7 +203,8 @@ static bool resend_map(void *arg, struct map_entry *e)
 
 	if (!r.lifetime)
 		return true;
-	link_put_map(&d->link, SYNC_REC_MAP_UPDATE, &r, now);
+	/* The new session's acks confirm what the old one's did not. */
+	e->seq = link_put_map(&d->link, SYNC_REC_MAP_UPDATE, &r, now);
 	return false;
 }
 

@@ -41,6 +41,7 @@ struct syncd {
 	struct map_store maps_local;	/* check-pointed by pcpd here, sent */
 	struct map_store maps_peer;	/* check-pointed on the peer, received */
 	uint32_t local_gen;	/* of maps_local, moved by each "begin" */
+	bool maps_waiting;	/* some of maps_local are not confirmed yet */
 	bool takeover_pending;	/* committed; pcpd must take maps_peer */
 
 	/* entries waiting for the ack that lets nf_ckpt mark them synced */
@@ -72,6 +73,7 @@ void feed_io(struct syncd *d, uint32_t events);
 void feed_close(struct syncd *d, const char *why);
 void feed_send(struct syncd *d, const char *verb, const struct map_record *r);
 void feed_takeover(struct syncd *d);
+void feed_confirm(struct syncd *d, uint32_t upto);
 void maps_expire(struct syncd *d);
 
 /* control.c */

@@ -50,10 +50,35 @@ static const char *extack_msg(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
+/* The id of the multicast group named NF_CKPT_MCGRP_SYNC, if this is it. */
+static void find_sync_group(const struct nlattr *groups, uint32_t *id)
+{
+	const struct nlattr *grp, *a;
+	const char *name;
+	uint32_t gid;
+
+	mnl_attr_for_each_nested(grp, groups) {
+		name = NULL;
+		gid = 0;
+		mnl_attr_for_each_nested(a, grp) {
+			if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
+				name = mnl_attr_get_str(a);
+			else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
+				gid = mnl_attr_get_u32(a);
+		}
+		if (name && !strcmp(name, NF_CKPT_MCGRP_SYNC))
+			*id = gid;
+	}
+}
+
 static int on_family_attr(const struct nlattr *attr, void *data)
 {
+	struct pcpd_ckpt *c = data;
+
 	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		*(uint16_t *)data = mnl_attr_get_u16(attr);
+		c->family = mnl_attr_get_u16(attr);
+	else if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GROUPS)
+		find_sync_group(attr, &c->sync_group);
 	return MNL_CB_OK;
 }
 
@@ -104,7 +129,7 @@ int pcpd_ckpt_open(struct pcpd_ckpt *c)
 
 	nlh = request(c, buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NF_CKPT_FAMILY_NAME);
-	if (transact(c, nlh, on_family, &c->family, NULL) || !c->family)
+	if (transact(c, nlh, on_family, c, NULL) || !c->family)
 		goto close;
 	return 0;
 
@@ -115,6 +140,9 @@ close:
 
 void pcpd_ckpt_close(struct pcpd_ckpt *c)
 {
+	if (c->sync)
+		mnl_socket_close(c->sync);
+	c->sync = NULL;
 	if (c->nl)
 		mnl_socket_close(c->nl);
 	c->nl = NULL;
@@ -187,4 +215,95 @@ int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 		mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, f->owner);
 	err = transact(c, nlh, NULL, NULL, msg);
 	return !set && err == -ENOENT ? 0 : err;	/* already gone */
+}
+
+int pcpd_ckpt_sync_open(struct pcpd_ckpt *c)
+{
+	int err;
+
+	if (!c->family || !c->sync_group)
+		return -EOPNOTSUPP;
+	c->sync = mnl_socket_open2(NETLINK_GENERIC, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!c->sync)
+		return -errno;
+	if (mnl_socket_bind(c->sync, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(c->sync, NETLINK_ADD_MEMBERSHIP, &c->sync_group,
+				  sizeof(c->sync_group)) < 0) {
+		err = -errno;
+		mnl_socket_close(c->sync);
+		c->sync = NULL;
+		return err;
+	}
+	return mnl_socket_get_fd(c->sync);
+}
+
+static int on_tuple_attr(const struct nlattr *a, void *data)
+{
+	struct pcpd_ckpt_flow *f = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case NF_CKPT_TUPLE_A_PROTO:
+		f->protocol = mnl_attr_get_u8(a);
+		break;
+	case NF_CKPT_TUPLE_A_SRC_V4:
+		if (mnl_attr_get_payload_len(a) == 4)
+			memcpy(&f->src, mnl_attr_get_payload(a), 4);
+		break;
+	case NF_CKPT_TUPLE_A_DST_V4:
+		if (mnl_attr_get_payload_len(a) == 4)
+			memcpy(&f->dst, mnl_attr_get_payload(a), 4);
+		break;
+	case NF_CKPT_TUPLE_A_SRC_PORT:
+		f->sport = ntohs(mnl_attr_get_u16(a));
+		break;
+	case NF_CKPT_TUPLE_A_DST_PORT:
+		f->dport = ntohs(mnl_attr_get_u16(a));
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+struct sync_ntf {
+	struct pcpd_ckpt_flow flow;
+	bool tuple, done;
+};
+
+static int on_ntf_attr(const struct nlattr *a, void *data)
+{
+	struct sync_ntf *n = data;
+
+	if (mnl_attr_get_type(a) == NF_CKPT_A_TUPLE) {
+		n->tuple = true;
+		mnl_attr_parse_nested(a, on_tuple_attr, &n->flow);
+	} else if (mnl_attr_get_type(a) == NF_CKPT_A_SYNC) {
+		n->done = mnl_attr_get_u8(a) == NF_CKPT_SYNC_DONE;
+	}
+	return MNL_CB_OK;
+}
+
+int pcpd_ckpt_sync_read(struct pcpd_ckpt *c, pcpd_ckpt_done_fn done,
+			void *arg)
+{
+	static char buf[16384];
+	const struct genlmsghdr *g;
+	const struct nlmsghdr *nlh;
+	struct sync_ntf n;
+	ssize_t len;
+	int rest;
+
+	while ((len = mnl_socket_recvfrom(c->sync, buf, sizeof(buf))) > 0) {
+		rest = (int)len;
+		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, rest);
+		     nlh = mnl_nlmsg_next(nlh, &rest)) {
+			g = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_type != c->family ||
+			    g->cmd != NF_CKPT_CMD_SYNC_NTF)
+				continue;
+			memset(&n, 0, sizeof(n));
+			mnl_attr_parse(nlh, sizeof(*g), on_ntf_attr, &n);
+			if (n.tuple && n.done)
+				done(arg, &n.flow);
+		}
+	}
+	return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 }

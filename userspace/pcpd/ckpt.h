@@ -14,7 +14,9 @@
 
 struct pcpd_ckpt {
 	struct mnl_socket *nl;
+	struct mnl_socket *sync;	/* notifications; see below */
 	uint16_t family;	/* 0: nf_ckpt is not there */
+	uint32_t sync_group;
 	uint32_t seq;
 };
 
@@ -47,5 +49,16 @@ struct pcpd_ckpt_flow {
 /* Flag the connection (SET) or clear its flag; as above. */
 int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 		   bool set, const char **msg);
+
+/*
+ * nf_ckpt's sync notifications: which flagged connections the backup now
+ * holds.  Open returns the socket to poll, or a negative errno; read
+ * hands each connection reported held to DONE, until none is left (0) or
+ * the socket fails (a negative errno; -ENOBUFS: some were lost).
+ */
+int pcpd_ckpt_sync_open(struct pcpd_ckpt *c);
+typedef void (*pcpd_ckpt_done_fn)(void *arg, const struct pcpd_ckpt_flow *f);
+int pcpd_ckpt_sync_read(struct pcpd_ckpt *c, pcpd_ckpt_done_fn done,
+			void *arg);
 
 #endif /* PCPD_CKPT_H */

@@ -441,6 +441,13 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		return set_path(c->control, value, err, len);
 	if (!strcmp(key, "state"))
 		return set_path(c->state, value, err, len);
+	if (!strcmp(key, "sync-wait")) {
+		if (parse_number(value, 10000, &lo))
+			return fail(err, len, "sync-wait: '%s' is not a number of milliseconds from 0 to 10000",
+				    value);
+		c->sync_wait_ms = (unsigned int)lo;
+		return 0;
+	}
 	if (is_class_number(key))
 		return set_class_number(&c->policy.classes[0], key, value, err, len);
 	return fail(err, len, "'%s' is not a key", key);
@@ -454,6 +461,7 @@ int pcpd_config_init(struct pcpd_config *c)
 		.lifetime_min = 120, .lifetime_max = 86400, .quota = 64,
 	};
 	strcpy(c->control, "/run/pcpd.sock");
+	c->sync_wait_ms = 500;
 	c->policy.subscriber_len = 32;
 	c->policy.classes = calloc(1, sizeof(*c->policy.classes));
 	if (!c->policy.classes)

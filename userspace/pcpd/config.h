@@ -27,6 +27,7 @@ struct pcpd_config {
 	char syncd[PCPD_PATH_MAX];	/* "": no replication */
 	char control[PCPD_PATH_MAX];
 	char state[PCPD_PATH_MAX];	/* "": mappings end with pcpd */
+	unsigned int sync_wait_ms;	/* for the backup, before answering */
 	struct pcpd_policy policy;
 };
 

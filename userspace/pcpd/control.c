@@ -196,6 +196,10 @@ static void put_status(const struct pcpd *d, FILE *f, bool json)
 	str(&o, "replica", !d->replica.path ? "none" :
 			   d->replica.fd >= 0 ? "connected" : "absent");
 	flag(&o, "checkpoint", pcpd_ckpt_available(&d->ckpt));
+	num(&o, "sync_wait_ms", d->replica.path ? d->cfg.sync_wait_ms : 0);
+	num(&o, "answers_waiting", d->n_pending);
+	num(&o, "sync_confirmed", d->sync_confirmed);
+	num(&o, "sync_timeouts", d->sync_timeouts);
 	put_items(d, &o, "map", put_mappings);
 	put_items(d, &o, "peer", put_peers);
 	put_items(d, &o, "subscriber", put_subscribers);

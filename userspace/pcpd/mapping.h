@@ -25,6 +25,7 @@ struct pcpd_mapping {
 	uint32_t subscriber;
 	bool checkpoint;
 	bool standby;		/* the peer's, replicated; ours at takeover */
+	bool unsynced;		/* check-pointed; the backup has not said so */
 	uint64_t elem_expires;	/* when its nftables element times out */
 };
 

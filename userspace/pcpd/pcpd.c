@@ -9,7 +9,8 @@
  *   pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
  *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
- *        [--syncd CONTROL-SOCKET] [--control PATH] [--state FILE]
+ *        [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]
+ *        [--state FILE]
  *   pcpd --status [--json] [--config FILE] [--control PATH]
  */
 
@@ -369,12 +370,19 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	return PCP_SUCCESS;
 }
 
+/* Whether a new check-point waits for the backup before it is answered. */
+bool sync_wait_wanted(const struct pcpd *d)
+{
+	return d->cfg.sync_wait_ms && d->replica.path;
+}
+
 /*
- * After a MAP succeeded: a check-pointed mapping goes to the replica.  A
- * client refreshing one of the peer's mappings makes it this node's.
+ * After a MAP succeeded: a check-pointed mapping goes to the replica, and
+ * a NEW check-point is unconfirmed until the backup has it.  A client
+ * refreshing one of the peer's mappings makes it this node's.
  */
 static void replicate(struct pcpd *d, const struct pcp_request *req,
-		      const struct in6_addr *source)
+		      const struct in6_addr *source, bool new)
 {
 	struct pcpd_mapping *m = pcpd_map_lookup(&d->table, source, req->protocol,
 						 req->internal_port);
@@ -382,7 +390,19 @@ static void replicate(struct pcpd *d, const struct pcp_request *req,
 	if (!m)
 		return;
 	m->standby = false;
+	if (new)
+		m->unsynced = sync_wait_wanted(d);
 	replica_map(d, m);
+}
+
+void map_unprotect(struct pcpd *d, struct pcpd_mapping *m, const char *why)
+{
+	if (!m || !m->checkpoint)
+		return;
+	ckpt_release(d, m, why);
+	replica_unmap(d, m);
+	m->checkpoint = false;
+	m->unsynced = false;
 }
 
 static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
@@ -430,7 +450,7 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 			     req->checkpoint ? "policy" : "renewed without the option");
 		replica_unmap(d, &old);
 	}
-	replicate(d, req, internal);
+	replicate(d, req, internal, checkpoint && !was);
 	resp->lifetime = dec.lifetime;
 	resp->external_addr = dec.external_addr;
 	resp->external_port = dec.external_port;
@@ -545,6 +565,11 @@ static void handle_packet(struct pcpd *d, int fd)
 				    true, out);
 	} else {
 		resp.result = PCP_SUCCESS;
+		/* RFC 7767 section 3.2: the backup first, then the answer. */
+		if (pending_wanted(d, &req, &internal, &resp)) {
+			pending_add(d, &req, &internal, &resp, fd, &peer, plen);
+			return;
+		}
 		n = pcp_build_response(&req, &resp, out);
 	}
 	answer(fd, out, n, &peer, plen);
@@ -595,6 +620,7 @@ static const struct option options[] = {
 	{ "syncd", required_argument, NULL, 'k' },
 	{ "control", required_argument, NULL, 'k' },
 	{ "state", required_argument, NULL, 'k' },
+	{ "sync-wait", required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -603,7 +629,8 @@ static void print_usage(void)
 	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
 		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n"
-		"            [--syncd CONTROL-SOCKET] [--control PATH] [--state FILE]\n"
+		"            [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]\n"
+		"            [--state FILE]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
 }
 
@@ -758,6 +785,52 @@ static int open_listeners(struct pcpd *d)
 	return 0;
 }
 
+/* The poll timeout: the nearer of two (-1: none), at most a second. */
+static int min_wait(int a, int b)
+{
+	if (a < 0 || (b >= 0 && b < a))
+		a = b;
+	return a < 0 || a > 1000 ? 1000 : a;
+}
+
+static void on_flow_synced(void *arg, const struct pcpd_ckpt_flow *cf)
+{
+	struct pcpd_flow f = {
+		.protocol = cf->protocol,
+		.internal = cf->src,
+		.internal_port = cf->sport,
+		.remote = cf->dst,
+		.remote_port = cf->dport,
+	};
+	struct pcpd *d = arg;
+	struct pcpd_peer *peer = pcpd_peer_find(&d->peers, &f);
+
+	if (peer && peer->unsynced)
+		peer->unsynced = false;
+}
+
+/* nf_ckpt says the backup holds connections: their answers may go. */
+static void read_sync(struct pcpd *d)
+{
+	int err = pcpd_ckpt_sync_read(&d->ckpt, on_flow_synced, d);
+
+	if (err)
+		log_event("sync-notifications-failed reason=\"%s\"", strerror(-err));
+	pending_confirmed(d);
+}
+
+/* Sync notifications, when PEER answers wait for the backup. */
+static void open_sync(struct pcpd *d)
+{
+	d->sync_fd = -1;
+	if (!d->replica.path || !pcpd_ckpt_available(&d->ckpt))
+		return;
+	d->sync_fd = pcpd_ckpt_sync_open(&d->ckpt);
+	if (d->sync_fd < 0)
+		log_event("sync-notifications-unavailable reason=\"%s\"",
+			  strerror(-d->sync_fd));
+}
+
 /* The daemon's loop, until SIGINT or SIGTERM. */
 static void serve(struct pcpd *d, int sfd)
 {
@@ -768,18 +841,20 @@ static void serve(struct pcpd *d, int sfd)
 
 	d->fds[d->n_fds].fd = sfd;
 	d->fds[d->n_fds].events = POLLIN;
+	d->fds[d->n_fds + 3].fd = d->sync_fd;
+	d->fds[d->n_fds + 3].events = POLLIN;
 	while (!stopping) {
 		replica_poll(d, now_ms());
-		wait = announce_poll(d, now_ms());
-		if (wait < 0 || wait > 1000)
-			wait = 1000;
+		wait = min_wait(announce_poll(d, now_ms()), pending_poll(d, now_ms()));
 		d->fds[d->n_fds + 1].fd = d->replica.fd;
 		d->fds[d->n_fds + 1].events = POLLIN;
 		d->fds[d->n_fds + 1].revents = 0;
 		d->fds[d->n_fds + 2].fd = d->control_fd;
 		d->fds[d->n_fds + 2].events = POLLIN;
-		if (poll(d->fds, d->n_fds + 3, wait) < 0 && errno != EINTR)
+		if (poll(d->fds, d->n_fds + 4, wait) < 0 && errno != EINTR)
 			break;
+		if (d->sync_fd >= 0 && d->fds[d->n_fds + 3].revents)
+			read_sync(d);
 		for (i = 0; i < d->n_fds; i++) {
 			if (d->fds[i].revents & POLLIN)
 				handle_packet(d, d->fds[i].fd);
@@ -866,11 +941,13 @@ int main(int argc, char **argv)
 	}
 	if (pcpd_ckpt_open(&d.ckpt))
 		log_event("checkpoint-unavailable reason=\"no nf_ckpt family in this namespace\"");
+	open_sync(&d);
 	/* A restart that lost mappings says so (RFC 6887 section 14.1.3). */
 	if (!d.cfg.state[0] || !state_restore(&d))
 		announce_start(&d);
 	log_started(&d);
 	serve(&d, sfd);
+	pending_flush(&d);
 	stop(&d);
 	ret = 0;
 	pcpd_ckpt_close(&d.ckpt);

@@ -7,6 +7,7 @@
 
 #include <poll.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stdint.h>
 
 #include "ckpt.h"
@@ -47,8 +48,12 @@ struct pcpd {
 	struct pcpd_peers peers;
 	struct pcpd_replica replica;
 	struct pcpd_announce announce;
-	/* the sockets, then signals, the replica connection, control */
-	struct pollfd fds[PCPD_MAX_LISTEN + 3];
+	struct pcpd_pending *pending;	/* answers waiting for the backup */
+	unsigned int n_pending;
+	uint64_t sync_confirmed, sync_timeouts;
+	int sync_fd;			/* nf_ckpt's sync notifications */
+	/* the sockets, then signals, the replica, control, notifications */
+	struct pollfd fds[PCPD_MAX_LISTEN + 4];
 	int control_fd;
 	bool status, json;	/* the client: ask the daemon for its state */
 	unsigned int n_fds;
@@ -101,6 +106,24 @@ void peers_expire(struct pcpd *d, uint64_t now);
 
 /* control.c */
 void control_serve(struct pcpd *d, int lfd);
+
+/* pending.c */
+struct pcpd_pending;
+bool pending_wanted(struct pcpd *d, const struct pcp_request *req,
+		    const struct in6_addr *internal,
+		    const struct pcp_response *resp);
+void pending_add(struct pcpd *d, const struct pcp_request *req,
+		 const struct in6_addr *internal, const struct pcp_response *resp,
+		 int fd, const struct sockaddr_storage *to, socklen_t to_len);
+void pending_confirmed(struct pcpd *d);
+int pending_poll(struct pcpd *d, uint64_t now);
+/* At stop: every waiting answer goes now, as if its wait ran out. */
+void pending_flush(struct pcpd *d);
+
+/* Take back a check-point the backup did not confirm. */
+void map_unprotect(struct pcpd *d, struct pcpd_mapping *m, const char *why);
+void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why);
+bool sync_wait_wanted(const struct pcpd *d);
 
 /* state.c */
 int state_save(struct pcpd *d);

@@ -34,6 +34,7 @@ struct pcpd_peer {
 	uint64_t expires;		/* monotonic seconds */
 	uint32_t subscriber;
 	bool checkpoint;
+	bool unsynced;		/* flagged; the backup has not confirmed it */
 };
 
 #define PCPD_PEER_BUCKETS	4096

@@ -83,6 +83,15 @@ static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 	log_flow("checkpoint-released", &peer->flow, extra);
 }
 
+void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why)
+{
+	if (!peer || !peer->checkpoint)
+		return;
+	peer_release(d, peer, why);
+	peer->checkpoint = false;
+	peer->unsynced = false;
+}
+
 /* Flag the connection the policy let be; whether it is flagged. */
 static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
 		 const struct in6_addr *internal)
@@ -224,11 +233,13 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 
 	ask.held = peer->checkpoint;
 	checkpoint = ckpt_wanted(d, &ask);
-	if (checkpoint && !peer->checkpoint)
+	if (checkpoint && !peer->checkpoint) {
 		checkpoint = peer_flag(d, &f, internal);
-	else if (!checkpoint && peer->checkpoint)
+		peer->unsynced = checkpoint && sync_wait_wanted(d);
+	} else if (!checkpoint && peer->checkpoint) {
 		peer_release(d, peer, req->checkpoint ? "policy" :
 			     "renewed without the option");
+	}
 	peer->checkpoint = checkpoint;
 	log_flow("peer", &f, checkpoint ? " checkpoint=yes" : " checkpoint=no");
 

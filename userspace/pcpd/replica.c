@@ -334,6 +334,21 @@ static void take_over(struct pcpd *d)
 	announce_start(d);
 }
 
+/* The peer holds one of our mappings: its answer may go. */
+static void map_synced(struct pcpd *d, const struct map_record *r)
+{
+	struct in6_addr internal = { 0 };
+	struct pcpd_mapping *m;
+
+	internal.s6_addr[10] = internal.s6_addr[11] = 0xff;
+	memcpy(internal.s6_addr + 12, r->internal, 4);
+	m = pcpd_map_lookup(&d->table, &internal, r->proto, r->internal_port);
+	if (!m || m->standby || !m->unsynced)
+		return;
+	m->unsynced = false;
+	pending_confirmed(d);
+}
+
 /* One line from ckpt-syncd; false once the connection is gone. */
 static bool on_line(void *arg, char *line)
 {
@@ -347,6 +362,11 @@ static bool on_line(void *arg, char *line)
 		*fields++ = '\0';
 	if (!strcmp(line, "takeover") && !fields) {
 		take_over(d);
+		return d->replica.fd >= 0;
+	}
+	if (!strcmp(line, "synced") && fields &&
+	    !map_line_parse(fields, true, &r, &why)) {
+		map_synced(d, &r);
 		return d->replica.fd >= 0;
 	}
 	unmap = !strcmp(line, "peer-unmap");

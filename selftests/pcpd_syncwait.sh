@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pcpd answers a new check-point only once the backup holds it (RFC 7767
+# section 3.2, "sync-wait"), on the HA pair of lib/ha.sh with nat-a
+# master:
+#
+#   1. a MAP with CHECKPOINT_REQUIRED: when the client has its answer,
+#      nat-b's ckpt-syncd already holds the mapping (ckpt-syncd's
+#      "synced" line confirmed it);
+#   2. a PEER with the option: answered once nf_ckpt says the backup holds
+#      the connection (its sync notification);
+#   3. with the sync link cut, both wait sync-wait (500 ms), are answered
+#      without the option, and the rule and the flag are taken back;
+#   4. with the link back, the same requests are granted again;
+#   5. with nat-a's ckpt-syncd stopped, pcpd answers at once, without the
+#      option, naming the reason.
+
+. "$(dirname "$0")/lib/ktap.sh"
+in_guest "$@"
+. "$SELFTESTS_DIR/lib/guest.sh"
+. "$SELFTESTS_DIR/lib/ha.sh"
+
+MARK=0x80000000
+LOG=$HA_RUN/nat-a.pcpd.log
+
+pcpc() { ip netns exec client "$PCPC" -j -s $HA_VIP_IN "$@"; }
+pstatus() { ip netns exec nat-a "$PCPD" --status --control "$HA_RUN/nat-a.pcpd.sock" | sed -n "s/^$1=//p"; }
+has_rule() { ip netns exec nat-a "$CKPTCTL" rule list | grep -q "^proto=6 addr=$HA_CLIENT port=$1 "; }
+flagged() { ip netns exec nat-a conntrack -L -p udp --orig-port-src "$1" -m $MARK/$MARK 2>/dev/null | grep -q "src=$HA_CLIENT"; }
+# udp_out SPORT: one datagram from the client's SPORT to the server's 7000.
+udp_out() { ip netns exec client socat -u - UDP:$HA_SERVER:7000,sourceport="$1" <<< hello; }
+# timed CMD...: CMD's output; how long it took, in ms, in $took.
+timed() { local t0; t0=$(date +%s%N); out=$("$@"); took=$((($(date +%s%N) - t0) / 1000000)); }
+
+[ -x "$SYNCD" ] || ktap_skip_all "ckpt-syncd is not built (run 'make')"
+command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
+ha_topology || ktap_skip_all "cannot build the topology"
+
+ktap_plan 10
+
+ha_syncd nat-a && ha_syncd nat-b
+ha_keepalived nat-a 150
+ha_wait 15 ha_master nat-a
+ha_keepalived nat-b 100
+ha_pcpd nat-a
+ha_pcpd nat-b
+ip netns exec server socat -u UDP-RECV:7000 /dev/null &
+ktap_check "the pair is up, nat-a master, pcpd connected to its ckpt-syncd" \
+	ha_wait 15 eval 'ha_status_is nat-a peer up && ha_status_is nat-b peer up &&
+		ha_status_is nat-a pcpd_connected 1'
+
+# 1. MAP
+timed pcpc map -p tcp --port 41000 --checkpoint --lifetime 600
+echo "# $out (${took} ms)"
+held=$(ha_status nat-b maps_peer)
+ktap_result "a check-pointed MAP is granted, and by then nat-b holds it (maps_peer=$held)" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] && [ "$held" = 1 ] &&
+	  [ "$(pstatus sync_confirmed)" = 1 ]; echo $?)
+
+# 2. PEER
+udp_out 5000
+timed pcpc peer -p udp --port 5000 --peer $HA_SERVER:7000 --checkpoint --lifetime 600
+echo "# $out (${took} ms)"
+ktap_result "a check-pointed PEER is granted once nf_ckpt says the backup holds the connection" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] && flagged 5000 &&
+	  [ "$(pstatus sync_confirmed)" = 2 ] &&
+	  ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=5000 .*sync=done"; echo $?)
+
+# 3. The sync link cut: nothing can be confirmed.
+ip -n nat-a link set a-sync down
+timed pcpc map -p tcp --port 41001 --checkpoint --lifetime 600
+echo "# $out (${took} ms)"
+ktap_result "sync link down: a MAP waits sync-wait and is answered without the option (${took} ms)" \
+	$([[ $out == *'"result":"SUCCESS"'* ]] && [[ $out == *'"checkpoint_granted":false'* ]] &&
+	  [ "$took" -ge 450 ]; echo $?)
+ktap_result "...its rule was taken back, and the log says why" \
+	$(! has_rule 41001 &&
+	  grep -q 'checkpoint-unconfirmed internal=192.0.2.2 proto=6 port=41001 waited_ms=[0-9]* reason="sync-wait ran out"' "$LOG"; echo $?)
+udp_out 5001
+timed pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600
+echo "# $out (${took} ms)"
+ktap_result "sync link down: a PEER is answered without the option, its flag cleared" \
+	$([[ $out == *'"checkpoint_granted":false'* ]] && ! flagged 5001 &&
+	  [ "$(pstatus sync_timeouts)" = 2 ]; echo $?)
+
+# 4. The link back.
+ip -n nat-a link set a-sync up
+ha_wait 15 eval 'ha_status_is nat-a peer up && [ "$(ha_status nat-a lag_ms)" = 0 ]'
+out=$(pcpc map -p tcp --port 41001 --checkpoint --lifetime 600)
+echo "# $out"
+ktap_result "link back: the same MAP is granted, and nat-b holds both" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] && has_rule 41001 &&
+	  [ "$(ha_status nat-b maps_peer)" = 2 ]; echo $?)
+out=$(pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600)
+ktap_result "link back: the PEER is granted" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] && flagged 5001; echo $?)
+
+# 5. No ckpt-syncd at all on nat-a.
+ha_stop_syncd nat-a
+ha_wait 5 eval '[ "$(pstatus replica)" = absent ]'
+timed pcpc map -p tcp --port 41002 --checkpoint --lifetime 600
+echo "# $out (${took} ms)"
+ktap_result "ckpt-syncd stopped: answered at once without the option, saying why (${took} ms)" \
+	$([[ $out == *'"checkpoint_granted":false'* ]] && [ "$took" -lt 400 ] &&
+	  grep -q 'checkpoint-unconfirmed internal=192.0.2.2 proto=6 port=41002 .*reason="ckpt-syncd is not connected"' "$LOG"; echo $?)
+
+a=$(cat "$HA_RUN/nat-a.pcpd.pid")
+b=$(cat "$HA_RUN/nat-b.pcpd.pid")
+kill "$a" "$b"
+wait "$a"
+ra=$?
+wait "$b"
+ktap_result "both pcpd stop cleanly (exit 0, no sanitizer report)" \
+	$([ "$ra" = 0 ] && [ $? = 0 ]; echo $?)
+grep -E "checkpoint|replica|sync" "$LOG" | sed 's/^/# nat-a: /'
+ktap_finish
