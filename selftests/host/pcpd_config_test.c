@@ -17,7 +17,7 @@
 #include "config.h"
 #include "subscriber.h"
 
-#define PLAN 47
+#define PLAN 49
 
 #define LONG_NAME	"0123456789abcdef0123456789abcdef0123456789"
 
@@ -234,6 +234,19 @@ static void test_errors(void)
 		     "a control path too long for a socket address");
 }
 
+/* Numbers are decimal: 010 is ten, not eight; 0x10 is no number. */
+static void test_decimal(void)
+{
+	struct pcpd_config c;
+	char err[600] = "";
+	int ret = parse(&c, "quota 010\nports 01024-65535\n", err, sizeof(err));
+
+	ktap_check(!ret && c.map.quota == 10 && c.map.port_min == 1024,
+		   "numbers are decimal: quota 010 is ten, ports 01024 start at 1024");
+	pcpd_config_free(&c);
+	expect_error("quota 0x10\n", "quota: '0x10' is not a number", "a hex number is refused");
+}
+
 static void test_fixed(void)
 {
 	struct pcpd_config a, b;
@@ -266,6 +279,7 @@ int main(void)
 	test_verdicts();
 	test_limits();
 	test_errors();
+	test_decimal();
 	test_fixed();
 	return ktap_done(PLAN);
 }

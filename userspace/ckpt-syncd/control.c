@@ -178,8 +178,12 @@ void control_serve(struct syncd *d, int lfd)
 	}
 }
 
-/* The client side: send CMD, copy the answer to stdout. */
+/*
+ * The client side: send CMD, copy the answer to stdout.  A commit takes
+ * as long as it takes (keepalived's notify waits for it); anything else
+ * is answered at once by a daemon that is not stuck.
+ */
 int control_request(const char *path, const char *cmd)
 {
-	return ctl_request("ckpt-syncd", path, cmd);
+	return ctl_request("ckpt-syncd", path, cmd, strcmp(cmd, "commit") ? 30 : 0);
 }

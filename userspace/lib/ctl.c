@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -56,8 +57,10 @@ int ctl_listen(const char *path)
 	return fd;
 }
 
-int ctl_request(const char *prog, const char *path, const char *cmd)
+int ctl_request(const char *prog, const char *path, const char *cmd,
+		unsigned int limit_s)
 {
+	struct timeval limit = { .tv_sec = limit_s };
 	struct sockaddr_un sun;
 	char buf[4096];
 	ssize_t n;
@@ -75,6 +78,9 @@ int ctl_request(const char *prog, const char *path, const char *cmd)
 			close(fd);
 		return 1;
 	}
+	/* A daemon that is stuck must not hang its operator's shell too. */
+	if (limit_s)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	/*
 	 * One write: the daemon reads the whole line, so it closes with
 	 * nothing unread and the answer is not cut by a reset.
@@ -87,6 +93,9 @@ int ctl_request(const char *prog, const char *path, const char *cmd)
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, stdout);
+	if (n < 0)
+		fprintf(stderr, "%s: no answer from the daemon at %s within %ld s: %s\n",
+			prog, path, (long)limit.tv_sec, strerror(errno));
 	close(fd);
 	return n < 0 ? 1 : 0;
 }

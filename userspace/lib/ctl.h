@@ -15,8 +15,10 @@ int ctl_listen(const char *path);
 
 /*
  * The client: send CMD to the daemon PROG at PATH and copy its answer to
- * standard output.  0, or 1 with a message on standard error.
+ * standard output, waiting at most LIMIT_S seconds between reads (0: as
+ * long as it takes).  0, or 1 with a message on standard error.
  */
-int ctl_request(const char *prog, const char *path, const char *cmd);
+int ctl_request(const char *prog, const char *path, const char *cmd,
+		unsigned int limit_s);
 
 #endif /* CKPT_CTL_H */

@@ -59,12 +59,12 @@ static int parse_addr(const char *s, uint8_t *family, uint8_t *out)
 	return inet_pton(f, s, out) == 1 ? 0 : -1;
 }
 
-/* Decimal only: a feed line's "017" is not octal 15, nor 0x10 hex. */
-static int parse_decimal(const char *v, unsigned long max, unsigned long *n)
+/* Decimal, as written: a feed line's "017" is neither 15 nor 17. */
+static int parse_canonical(const char *v, unsigned long max, unsigned long *n)
 {
 	if (v[strspn(v, "0123456789")] || (v[0] == '0' && v[1]))
 		return -1;
-	return parse_number(v, max, n);
+	return parse_decimal(v, max, n);
 }
 
 static int parse_field(int f, const char *v, struct map_record *m)
@@ -73,7 +73,7 @@ static int parse_field(int f, const char *v, struct map_record *m)
 
 	switch (f) {
 	case F_PROTO:
-		if (parse_decimal(v, 255, &n) || !n)
+		if (parse_canonical(v, 255, &n) || !n)
 			return -1;
 		m->proto = (uint8_t)n;
 		return 0;
@@ -83,7 +83,7 @@ static int parse_field(int f, const char *v, struct map_record *m)
 		return parse_addr(v, &m->family, m->external);
 	case F_INTERNAL_PORT:
 	case F_EXTERNAL_PORT:
-		if (parse_decimal(v, 65535, &n))
+		if (parse_canonical(v, 65535, &n))
 			return -1;
 		if (f == F_INTERNAL_PORT)
 			m->internal_port = (uint16_t)n;
@@ -92,7 +92,7 @@ static int parse_field(int f, const char *v, struct map_record *m)
 		return 0;
 	case F_LIFETIME:
 	case F_OWNER:
-		if (parse_decimal(v, UINT32_MAX, &n))
+		if (parse_canonical(v, UINT32_MAX, &n))
 			return -1;
 		if (f == F_LIFETIME)
 			m->lifetime = (uint32_t)n;

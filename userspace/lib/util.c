@@ -15,19 +15,30 @@
  * A whole non-negative number of at most MAX, decimal or 0x-hex, into
  * *OUT; -1 for anything else (empty, a sign, trailing text, too large).
  */
-int parse_number(const char *s, unsigned long max, unsigned long *out)
+static int parse_base(const char *s, int base, unsigned long max,
+		      unsigned long *out)
 {
 	unsigned long v;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
 		return -1;
 	errno = 0;
-	v = strtoul(s, &end, 0);
+	v = strtoul(s, &end, base);
 	if (errno || *end || v > max)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int parse_number(const char *s, unsigned long max, unsigned long *out)
+{
+	return parse_base(s, 0, max, out);
+}
+
+int parse_decimal(const char *s, unsigned long max, unsigned long *out)
+{
+	return parse_base(s, 10, max, out);
 }
 
 int parse_hex(const char *s, uint8_t *out, size_t len)

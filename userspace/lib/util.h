@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A number up to MAX: decimal, 0x hex or 0 octal; -1 for anything else. */
 int parse_number(const char *s, unsigned long max, unsigned long *out);
+/* The same, decimal only (017 is seventeen): what configuration files use. */
+int parse_decimal(const char *s, unsigned long max, unsigned long *out);
 
 /* Exactly 2 * LEN hex digits into LEN octets; -1 for anything else. */
 int parse_hex(const char *s, uint8_t *out, size_t len);

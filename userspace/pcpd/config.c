@@ -65,7 +65,7 @@ static int parse_range(const char *s, unsigned long max, unsigned long *lo,
 	char first[16];
 
 	if (!dash) {
-		if (parse_number(s, max, lo))
+		if (parse_decimal(s, max, lo))
 			return -1;
 		*hi = *lo;
 		return 0;
@@ -74,7 +74,7 @@ static int parse_range(const char *s, unsigned long max, unsigned long *lo,
 		return -1;
 	memcpy(first, s, (size_t)(dash - s));
 	first[dash - s] = '\0';
-	if (parse_number(first, max, lo) || parse_number(dash + 1, max, hi))
+	if (parse_decimal(first, max, lo) || parse_decimal(dash + 1, max, hi))
 		return -1;
 	return *lo > *hi ? -1 : 0;
 }
@@ -146,7 +146,7 @@ static int set_class_number(struct pcpd_class *cls, const char *key,
 				    value);
 		return 0;
 	}
-	if (parse_number(value, 1u << 20, &n))
+	if (parse_decimal(value, 1u << 20, &n))
 		return fail(err, len, "%s: '%s' is not a number from 0 to %u", key,
 			    value, 1u << 20);
 	if (!strcmp(key, "checkpoint-max"))
@@ -417,13 +417,13 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		return 0;
 	}
 	if (!strcmp(key, "quota")) {
-		if (parse_number(value, UINT32_MAX, &lo))
+		if (parse_decimal(value, UINT32_MAX, &lo))
 			return fail(err, len, "quota: '%s' is not a number", value);
 		c->map.quota = (unsigned int)lo;
 		return 0;
 	}
 	if (!strcmp(key, "subscriber-prefix-length")) {
-		if (parse_number(value, 32, &lo) || !lo)
+		if (parse_decimal(value, 32, &lo) || !lo)
 			return fail(err, len, "subscriber-prefix-length: '%s' is not from 1 to 32",
 				    value);
 		c->policy.subscriber_len = (unsigned int)lo;
@@ -442,7 +442,7 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 	if (!strcmp(key, "state"))
 		return set_path(c->state, value, err, len);
 	if (!strcmp(key, "sync-wait")) {
-		if (parse_number(value, 10000, &lo))
+		if (parse_decimal(value, 10000, &lo))
 			return fail(err, len, "sync-wait: '%s' is not a number of milliseconds from 0 to 10000",
 				    value);
 		c->sync_wait_ms = (unsigned int)lo;

@@ -911,7 +911,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (d.status) {
-		ret = ctl_request("pcpd", d.cfg.control, d.json ? "status-json" : "status");
+		ret = ctl_request("pcpd", d.cfg.control,
+				  d.json ? "status-json" : "status", 10);
 		pcpd_config_free(&d.cfg);
 		return ret;
 	}

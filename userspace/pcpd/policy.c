@@ -35,7 +35,7 @@ int pcpd_parse_prefix(const char *s, struct pcpd_prefix *p)
 	addr[n] = '\0';
 	if (inet_pton(AF_INET, addr, &a) != 1)
 		return -1;
-	if (slash && parse_number(slash + 1, 32, &len))
+	if (slash && parse_decimal(slash + 1, 32, &len))
 		return -1;
 	p->len = (uint8_t)len;
 	p->addr = ntohl(a.s_addr);

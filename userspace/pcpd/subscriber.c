@@ -41,7 +41,7 @@ int pcpd_parse_rate(const char *s, unsigned int *cost)
 		return -1;
 	if (!strcmp(s + len, "/min"))
 		per = 60000;
-	if (parse_number(num, per, &n) || !n)
+	if (parse_decimal(num, per, &n) || !n)
 		return -1;
 	*cost = (unsigned int)(per / n);
 	return 0;
