@@ -17,7 +17,7 @@
 #include "config.h"
 #include "subscriber.h"
 
-#define PLAN 49
+#define PLAN 53
 
 #define LONG_NAME	"0123456789abcdef0123456789abcdef0123456789"
 
@@ -32,7 +32,7 @@ static const char example[] =
 	"quota 32\n"
 	"subscriber-prefix-length 30\n"
 	"subscriber 10.9.0.0/16\n"
-	"third-party 192.0.2.10\n"
+	"third-party 192.0.2.10 192.0.2.0/24\n"
 	"\n"
 	"class default {\n"
 	"\tcheckpoint-max 4\n"
@@ -112,6 +112,9 @@ static void test_example(void)
 	ktap_check(pcpd_policy_third_party(&c.policy, ip("192.0.2.10")) &&
 		   !pcpd_policy_third_party(&c.policy, ip("192.0.2.11")),
 		   "THIRD_PARTY is allowed to 192.0.2.10 only");
+	ktap_check(pcpd_policy_third_party_host(&c.policy, ip("192.0.2.10"), ip("192.0.2.99")) &&
+		   !pcpd_policy_third_party_host(&c.policy, ip("192.0.2.10"), ip("198.51.100.2")),
+		   "...for hosts in 192.0.2.0/24 only");
 	pcpd_config_free(&c);
 }
 
@@ -228,10 +231,31 @@ static void test_errors(void)
 	expect_error("class a {\n checkpoint-rate 0\n}\n", "checkpoint-rate: '0' is not",
 		     "a check-point rate of 0");
 	expect_error("quota 1 2\n", "quota: wants one value", "a key with two values");
+	expect_error("third-party 192.0.2.10\n", "third-party: wants the clients' prefix and the hosts' prefix",
+		     "third-party without the hosts it may map");
+	expect_error("class default {\n}\nclass default {\n}\n", "test.conf:3: class: default is defined twice",
+		     "class default given twice");
 	expect_error("sync-wait 20000\n", "sync-wait: '20000' is not a number of milliseconds from 0 to 10000",
 		     "a sync-wait over 10 s");
 	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n", "is not a path of 1 to 107 characters",
 		     "a control path too long for a socket address");
+}
+
+/* A NUL inside a line would hide what follows it: refused. */
+static void test_nul(void)
+{
+	static const char text[] = "quota 4\0 garbage\n";
+	struct pcpd_config c;
+	char err[600] = "";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	int ret;
+
+	pcpd_config_init(&c);
+	ret = pcpd_config_parse(&c, f, "test.conf", err, sizeof(err));
+	fclose(f);
+	ktap_check(ret && strstr(err, "test.conf:1: a NUL character"),
+		   "a NUL character in a line is refused");
+	pcpd_config_free(&c);
 }
 
 /* Numbers are decimal: 010 is ten, not eight; 0x10 is no number. */
@@ -280,6 +304,7 @@ int main(void)
 	test_limits();
 	test_errors();
 	test_decimal();
+	test_nul();
 	test_fixed();
 	return ktap_done(PLAN);
 }

@@ -75,7 +75,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 18
+ktap_plan 19
 
 ktap_result "pcpd starts from the file alone, naming it and its classes" \
 	$(grep -q "started .* config=$CONF classes=2" "$LOG" &&
@@ -94,7 +94,7 @@ ktap_result "THIRD_PARTY from a client the file does not trust: UNSUPP_OPTION" \
 	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ] &&
 	  grep -q 'third-party-refused client=192.0.2.2 reason="not a third-party client' "$LOG"; echo $?)
 
-write_conf 3 60-100 "third-party 192.0.2.0/30"
+write_conf 3 60-100 "third-party 192.0.2.0/30 192.0.2.64/26"
 reload
 ktap_result "SIGHUP: pcpd reloads and says what it now holds" \
 	$(grep -q "reloaded config=$CONF classes=2 lifetime=60-100 quota=3" "$LOG"; echo $?)
@@ -110,6 +110,13 @@ ktap_result "...THIRD_PARTY from the client now trusted maps 192.0.2.99, echoed"
 out=$(pcpc map -p tcp --port 7101 --third-party 127.0.0.1)
 ktap_result "...but not for a loopback address: MALFORMED_REQUEST" \
 	$([ "$(field result <<< "$out")" = MALFORMED_REQUEST ]; echo $?)
+out=$(pcpc map -p tcp --port 7102 --third-party 192.0.2.1)
+out2=$(pcpc map -p tcp --port 7103 --third-party 198.51.100.2)
+ktap_result "...nor for the NAT's own address, nor a host outside the file's 192.0.2.64/26: NOT_AUTHORIZED" \
+	$([ "$(field result <<< "$out")" = NOT_AUTHORIZED ] &&
+	  [ "$(field result <<< "$out2")" = NOT_AUTHORIZED ] &&
+	  grep -q 'third-party-refused client=192.0.2.2 internal=192.0.2.1 reason="one of this NAT' "$LOG" &&
+	  grep -q 'third-party-refused client=192.0.2.2 internal=198.51.100.2 reason="not a host this client may map' "$LOG"; echo $?)
 
 cp "$CONF" "$CONF.good"
 write_conf 50 60-100 "class silver {

@@ -8,16 +8,20 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "subscriber.h"
 #include "util.h"
 
 #define MAX_WORDS	16
+#define LINE_MAX_LEN	1024
 
 /* A class as it is before the file says anything of it. */
 static const struct pcpd_class class_defaults = {
@@ -28,6 +32,7 @@ static const struct pcpd_class class_defaults = {
 struct parser {
 	struct pcpd_config *c;
 	struct pcpd_class *class;	/* inside "class NAME {" */
+	bool default_seen;		/* "class default {" comes once */
 	char *err;
 	size_t err_len;
 };
@@ -119,15 +124,30 @@ static int set_external(struct pcpd_config *c, const char *value, char *err,
 	return 0;
 }
 
+static int parse_prefix(struct pcpd_policy *pol, const char *key,
+			const char *value, struct pcpd_prefix *p, char *err,
+			size_t len)
+{
+	if (pcpd_parse_prefix(value, p))
+		return fail(err, len, "%s: '%s' is not an IPv4 prefix (ADDR or ADDR/LEN, no host bits)",
+			    key, value);
+	/* Lists are searched linearly, and checked for repeats on the way in. */
+	if (pol->n_prefixes == PCPD_PREFIXES_MAX)
+		return fail(err, len, "%s: more than %d prefixes in all", key,
+			    PCPD_PREFIXES_MAX);
+	pol->n_prefixes++;
+	return 0;
+}
+
 /* A prefix added to the list *V of *N, by a key named KEY. */
-static int add_prefix(struct pcpd_prefix **v, unsigned int *n, const char *key,
-		      const char *value, char *err, size_t len)
+static int add_prefix(struct pcpd_policy *pol, struct pcpd_prefix **v,
+		      unsigned int *n, const char *key, const char *value,
+		      char *err, size_t len)
 {
 	struct pcpd_prefix p, *slot;
 
-	if (pcpd_parse_prefix(value, &p))
-		return fail(err, len, "%s: '%s' is not an IPv4 prefix (ADDR or ADDR/LEN, no host bits)",
-			    key, value);
+	if (parse_prefix(pol, key, value, &p, err, len))
+		return -1;
 	slot = push(v, n, sizeof(p));
 	if (!slot)
 		return fail(err, len, "out of memory");
@@ -240,8 +260,9 @@ static int add_members(struct parser *ps, char **w, unsigned int n)
 		if (other)
 			return fail(ps->err, ps->err_len, "members: %s is already in class %s",
 				    w[i], other);
-		if (add_prefix(&ps->class->members, &ps->class->n_members,
-			       "members", w[i], ps->err, ps->err_len))
+		if (add_prefix(&ps->c->policy, &ps->class->members,
+			       &ps->class->n_members, "members", w[i], ps->err,
+			       ps->err_len))
 			return -1;
 	}
 	return 0;
@@ -291,8 +312,10 @@ static int open_class(struct parser *ps, char **w, unsigned int n)
 		return fail(ps->err, ps->err_len, "class: '%s' is not a name of 1 to %d characters a-z, 0-9, - and _",
 			    w[1], PCPD_CLASS_NAME_MAX - 1);
 	cls = find_class(p, w[1]);
-	if (cls && cls != &p->classes[0])
+	if (cls && (cls != &p->classes[0] || ps->default_seen))
 		return fail(ps->err, ps->err_len, "class: %s is defined twice", w[1]);
+	if (cls)
+		ps->default_seen = true;
 	if (!cls) {
 		cls = push(&p->classes, &p->n_classes, sizeof(*cls));
 		if (!cls)
@@ -304,10 +327,30 @@ static int open_class(struct parser *ps, char **w, unsigned int n)
 	return 0;
 }
 
+/* "third-party CLIENTS HOSTS": CLIENTS may make mappings for HOSTS. */
+static int add_third_party(struct parser *ps, char **w, unsigned int n)
+{
+	struct pcpd_policy *pol = &ps->c->policy;
+	struct pcpd_third_party t, *slot;
+
+	if (n != 3)
+		return fail(ps->err, ps->err_len, "third-party: wants the clients' prefix and the hosts' prefix they may map");
+	if (parse_prefix(pol, w[0], w[1], &t.clients, ps->err, ps->err_len) ||
+	    parse_prefix(pol, w[0], w[2], &t.hosts, ps->err, ps->err_len))
+		return -1;
+	slot = push(&pol->third_party, &pol->n_third_party, sizeof(t));
+	if (!slot)
+		return fail(ps->err, ps->err_len, "out of memory");
+	*slot = t;
+	return 0;
+}
+
 static int top_line(struct parser *ps, char **w, unsigned int n)
 {
 	if (!strcmp(w[0], "class"))
 		return open_class(ps, w, n);
+	if (!strcmp(w[0], "third-party"))
+		return add_third_party(ps, w, n);
 	if (!strcmp(w[0], "}"))
 		return fail(ps->err, ps->err_len, "'}' closes no class");
 	if (n != 2)
@@ -355,32 +398,55 @@ static int parse_line(struct parser *ps, char *line)
 int pcpd_config_read(struct pcpd_config *c, const char *path, char *err,
 		     size_t err_len)
 {
-	FILE *f = fopen(path, "re");
+	/* Not blocking: a FIFO put there must not hang pcpd or a reload. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
 	int ret;
 
-	if (!f)
-		return fail(err, err_len, "%s: %s", path, strerror(errno));
+	if (fd < 0 || fstat(fd, &st)) {
+		ret = fail(err, err_len, "%s: %s", path, strerror(errno));
+		goto close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = fail(err, err_len, "%s: not a regular file", path);
+		goto close;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		ret = fail(err, err_len, "%s: %s", path, strerror(errno));
+		goto close;
+	}
 	ret = pcpd_config_parse(c, f, path, err, err_len);
 	fclose(f);
+	return ret;
+close:
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 
 int pcpd_config_parse(struct pcpd_config *c, FILE *f, const char *name,
 		      char *err, size_t err_len)
 {
-	char line[1024], what[512];
+	char *line = NULL, what[512];
 	struct parser ps = { .c = c, .err = what, .err_len = sizeof(what) };
 	unsigned int lineno = 0;
+	size_t cap = 0;
+	ssize_t n;
 	int ret = 0;
 
-	while (!ret && fgets(line, sizeof(line), f)) {
+	while (!ret && (n = getline(&line, &cap, f)) >= 0) {
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f))
-			ret = fail(what, sizeof(what), "longer than %zu characters",
-				   sizeof(line) - 2);
+		if (n > LINE_MAX_LEN)
+			ret = fail(what, sizeof(what), "longer than %d characters",
+				   LINE_MAX_LEN);
+		else if (memchr(line, '\0', (size_t)n))
+			ret = fail(what, sizeof(what), "a NUL character");
 		else
 			ret = parse_line(&ps, line);
 	}
+	free(line);
 	if (!ret && ferror(f))
 		ret = fail(what, sizeof(what), "%s", strerror(errno));
 	else if (!ret && ps.class)
@@ -430,11 +496,8 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		return 0;
 	}
 	if (!strcmp(key, "subscriber"))
-		return add_prefix(&c->policy.subscribers, &c->policy.n_subscribers,
-				  key, value, err, len);
-	if (!strcmp(key, "third-party"))
-		return add_prefix(&c->policy.third_party, &c->policy.n_third_party,
-				  key, value, err, len);
+		return add_prefix(&c->policy, &c->policy.subscribers,
+				  &c->policy.n_subscribers, key, value, err, len);
 	if (!strcmp(key, "syncd"))
 		return set_path(c->syncd, value, err, len);
 	if (!strcmp(key, "control"))

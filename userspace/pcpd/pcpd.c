@@ -478,6 +478,22 @@ static void answer_natpmp(struct pcpd *d, int fd, const uint8_t *msg,
 	answer(fd, out, sizeof(out), peer, plen);
 }
 
+/* Is A (IPv4-mapped) one of the addresses pcpd listens on or hands out? */
+static bool nat_own_addr(const struct pcpd *d, const struct in6_addr *a)
+{
+	struct in_addr l;
+	unsigned int i;
+
+	if (!memcmp(a, &d->cfg.map.external_addr, sizeof(*a)))
+		return true;
+	for (i = 0; i < d->cfg.n_listen; i++) {
+		inet_pton(AF_INET, d->cfg.listen[i], &l);
+		if (!memcmp(a->s6_addr + 12, &l, 4))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The host a request is for: its sender, or the THIRD_PARTY option's
  * address when the sender is allowed to speak for others (RFC 6887
@@ -487,6 +503,7 @@ static uint8_t third_party(struct pcpd *d, const struct pcp_request *req,
 			   const struct in6_addr *source, struct in6_addr *internal)
 {
 	char sbuf[INET6_ADDRSTRLEN], ibuf[INET6_ADDRSTRLEN];
+	const char *why;
 	struct in_addr a;
 
 	*internal = *source;
@@ -504,6 +521,16 @@ static uint8_t third_party(struct pcpd *d, const struct pcp_request *req,
 		log_event("third-party-refused client=%s internal=%s reason=\"not a host address\"",
 			  addr_str(source, sbuf), addr_str(&req->third_party_addr, ibuf));
 		return PCP_MALFORMED_REQUEST;
+	}
+	why = nat_own_addr(d, &req->third_party_addr) ? "one of this NAT's own addresses" :
+	      !pcpd_policy_third_party_host(&d->cfg.policy, subscriber_addr(source),
+					    ntohl(a.s_addr)) ?
+	      "not a host this client may map (third-party in the configuration)" : NULL;
+	if (why) {
+		log_event("third-party-refused client=%s internal=%s reason=\"%s\"",
+			  addr_str(source, sbuf), addr_str(&req->third_party_addr, ibuf),
+			  why);
+		return PCP_NOT_AUTHORIZED;
 	}
 	*internal = req->third_party_addr;
 	log_event("third-party client=%s internal=%s", addr_str(source, sbuf),

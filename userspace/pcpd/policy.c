@@ -84,7 +84,26 @@ const struct pcpd_class *pcpd_policy_class(const struct pcpd_policy *p,
 
 bool pcpd_policy_third_party(const struct pcpd_policy *p, uint32_t client)
 {
-	return longest(p->third_party, p->n_third_party, client);
+	unsigned int i;
+
+	for (i = 0; i < p->n_third_party; i++) {
+		if (pcpd_prefix_has(&p->third_party[i].clients, client))
+			return true;
+	}
+	return false;
+}
+
+bool pcpd_policy_third_party_host(const struct pcpd_policy *p, uint32_t client,
+				  uint32_t host)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_third_party; i++) {
+		if (pcpd_prefix_has(&p->third_party[i].clients, client) &&
+		    pcpd_prefix_has(&p->third_party[i].hosts, host))
+			return true;
+	}
+	return false;
 }
 
 static bool rule_matches(const struct pcpd_port_rule *r, uint8_t protocol,

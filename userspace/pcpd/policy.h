@@ -50,14 +50,23 @@ struct pcpd_class {
 	unsigned int n_members;
 };
 
+/* "third-party CLIENTS HOSTS": who may speak for whom. */
+struct pcpd_third_party {
+	struct pcpd_prefix clients, hosts;
+};
+
+/* Prefixes a configuration may hold, all lists together. */
+#define PCPD_PREFIXES_MAX	4096
+
 struct pcpd_policy {
 	struct pcpd_class *classes;	/* [0] is "default" */
 	unsigned int n_classes;
 	unsigned int subscriber_len;	/* prefix length of a subscriber */
 	struct pcpd_prefix *subscribers; /* prefixes that are one subscriber */
 	unsigned int n_subscribers;
-	struct pcpd_prefix *third_party; /* clients allowed THIRD_PARTY */
+	struct pcpd_third_party *third_party;
 	unsigned int n_third_party;
+	unsigned int n_prefixes;	/* of every list, for the limit */
 };
 
 /* What a class says about one check-point. */
@@ -77,7 +86,10 @@ uint32_t pcpd_policy_subscriber(const struct pcpd_policy *p, uint32_t addr);
 /* The class of subscriber ID: the longest member prefix holding it. */
 const struct pcpd_class *pcpd_policy_class(const struct pcpd_policy *p,
 					   uint32_t id);
+/* May CLIENT use THIRD_PARTY at all; and for HOST? */
 bool pcpd_policy_third_party(const struct pcpd_policy *p, uint32_t client);
+bool pcpd_policy_third_party_host(const struct pcpd_policy *p, uint32_t client,
+				  uint32_t host);
 
 /*
  * A check-point of PROTOCOL between internal PORT and REMOTE_PORT (0 for
