@@ -41,6 +41,7 @@ write_conf()
 	listen 192.0.2.1
 	external 198.51.100.1
 	control $DIR/pcpd.sock
+	state $DIR/pcpd.state
 	quota $1
 	lifetime $2
 
@@ -75,7 +76,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 19
+ktap_plan 22
 
 ktap_result "pcpd starts from the file alone, naming it and its classes" \
 	$(grep -q "started .* config=$CONF classes=2" "$LOG" &&
@@ -124,7 +125,7 @@ write_conf 50 60-100 "class silver {
 }"
 reload
 ktap_result "a reload with a mistake fails, naming the file's line and changing nothing" \
-	$(grep -q "reload-failed reason=\"$CONF:17: checkpoint: 'sometimes' is not on-request, all or never\" changed=nothing" "$LOG" &&
+	$(grep -q "reload-failed reason=\"$CONF:18: checkpoint: 'sometimes' is not on-request, all or never\" changed=nothing" "$LOG" &&
 	  [ "$(field result <<< "$(pcpc map -p udp --port 7004)")" = USER_EX_QUOTA ]; echo $?)
 
 sed 's/^listen 192.0.2.1/listen 192.0.2.9/' "$CONF.good" > "$CONF"
@@ -133,20 +134,28 @@ ktap_result "a reload changing the listen address is refused: it needs a restart
 	$(grep -q 'reload-failed key=listen reason="listen changes only at a restart" changed=nothing' "$LOG" &&
 	  [ "$(field result <<< "$(pcpc announce)")" = SUCCESS ]; echo $?)
 
-echo "state $DIR/pcpd.state" >> "$CONF.good"
 cp "$CONF.good" "$CONF"
 reload
 ktap_result "the mappings made before the reloads are all still there" \
 	$([ "$(status | grep -c '^map ')" = 4 ]; echo $?)
 
-# 4. A restart with the state file the last reload named.
+# 4. A restart with the state file.
+timeout 5 ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" --listen 192.0.2.9 \
+	--control "$DIR/second.sock" 2> "$DIR/second.log"
+ktap_result "a second pcpd given the same state file does not start, and says why" \
+	$([ $? != 0 ] && grep -q "start-failed state=$DIR/pcpd.state reason=\"another pcpd uses this state file\"" "$DIR/second.log"; echo $?)
 sleep 2
 before=$(field epoch <<< "$(pcpc announce)")
+echo precious > "$DIR/victim"
+ln -s "$DIR/victim" "$DIR/pcpd.state.new"
 kill $pcpd_pid
 wait $pcpd_pid
 ktap_result "pcpd stops on SIGTERM, cleanly, saving its 4 mappings" \
 	$([ $? = 0 ] && grep -q "state-saved path=$DIR/pcpd.state mappings=4 " "$LOG" &&
 	  ! ns nat nft list table ip pcpd > /dev/null 2>&1; echo $?)
+ktap_result "...to a file of its own (mode 600), not through a link planted at its temporary name" \
+	$([ "$(cat "$DIR/victim")" = precious ] && [ ! -L "$DIR/pcpd.state" ] &&
+	  [ "$(stat -c %a "$DIR/pcpd.state")" = 600 ]; echo $?)
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG.2" &
 pcpd_pid=$!
 sleep 1
@@ -166,7 +175,8 @@ ktap_result "...and the nonces came back: a refresh with another is NOT_AUTHORIZ
 
 kill $pcpd_pid
 wait $pcpd_pid
-sed -i 's/^plain proto=6 internal=192.0.2.99 .*/plain proto=6 internal=192.0.2.99 nonsense/' "$DIR/pcpd.state"
+sed -i -e 's/^plain proto=6 internal=192.0.2.99 .*/plain proto=6 internal=192.0.2.99 nonsense/' \
+	-e 's/owner=[0-9]*/owner=1/' "$DIR/pcpd.state"
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --config "$CONF" 2> "$LOG.3" &
 pcpd_pid=$!
 sleep 1
@@ -174,6 +184,9 @@ ktap_result "a state line that cannot be restored is refused with its reason, an
 	$(grep -q 'state-refused reason=.* line="plain proto=6 internal=192.0.2.99 nonsense"' "$LOG.3" &&
 	  grep -q "state-restored .* mappings=3 expired=0 lost=1 " "$LOG.3" &&
 	  [ "$(field epoch <<< "$(pcpc announce)")" -lt 5 ]; echo $?)
+ktap_result "the file's owner= is not believed: the mappings are charged to their host" \
+	$(status | grep -q "^subscriber addr=192.0.2.2 mappings=3 " &&
+	  ! status | grep -q "^subscriber addr=0.0.0.1 "; echo $?)
 kill $pcpd_pid
 wait $pcpd_pid
 ktap_result "pcpd stops cleanly again (no sanitizer report)" $?

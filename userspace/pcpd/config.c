@@ -567,6 +567,8 @@ const char *pcpd_config_fixed_change(const struct pcpd_config *old,
 		return "syncd";
 	if (strcmp(old->control, new->control))
 		return "control";
+	if (strcmp(old->state, new->state))
+		return "state";
 	if (old->policy.subscriber_len != new->policy.subscriber_len ||
 	    !same_prefixes(old->policy.subscribers, old->policy.n_subscribers,
 			   new->policy.subscribers, new->policy.n_subscribers))

@@ -920,7 +920,7 @@ static void stop(struct pcpd *d)
 
 int main(int argc, char **argv)
 {
-	static struct pcpd d = { .control_fd = -1 };
+	static struct pcpd d = { .control_fd = -1, .state_lock_fd = -1 };
 	char err[600];
 	unsigned int i;
 	int sfd, ret = 1;
@@ -957,7 +957,8 @@ int main(int argc, char **argv)
 			  strerror(-d.control_fd));
 		goto close_signals;
 	}
-	if (open_listeners(&d) || pcpd_map_table_init(&d.table, &d.cfg.map))
+	if (open_listeners(&d) || (d.cfg.state[0] && state_lock(&d)) ||
+	    pcpd_map_table_init(&d.table, &d.cfg.map))
 		goto close_sockets;
 	if (pcpd_nft_open(&d.nft))
 		goto free_table;
@@ -994,6 +995,8 @@ close_sockets:
 		close(d.control_fd);
 		unlink(d.cfg.control);
 	}
+	if (d.state_lock_fd >= 0)
+		close(d.state_lock_fd);
 close_signals:
 	close(sfd);
 free_config:

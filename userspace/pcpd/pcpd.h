@@ -59,6 +59,7 @@ struct pcpd {
 	unsigned int n_fds;
 	uint64_t start;		/* the epoch counts from here... */
 	uint32_t epoch_base;	/* ...on from this (a restart's state) */
+	int state_lock_fd;
 	bool stopping;
 };
 
@@ -126,6 +127,7 @@ void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why);
 bool sync_wait_wanted(const struct pcpd *d);
 
 /* state.c */
+int state_lock(struct pcpd *d);
 int state_save(struct pcpd *d);
 bool state_restore(struct pcpd *d);
 

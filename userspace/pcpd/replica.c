@@ -242,6 +242,16 @@ bool map_record_install(struct pcpd *d, const struct map_record *r,
 	const char *msg = NULL;
 	int err;
 
+	msg = pcpd_map_lookup(&d->table, &m.internal_addr, m.protocol, m.internal_port) ?
+	      "a mapping of this internal endpoint exists" :
+	      pcpd_map_by_external(&d->table, m.protocol, m.external_port) ?
+	      "its external port is taken" : NULL;
+	if (msg) {
+		log_event("%s-refused internal=%s proto=%u port=%u external_port=%u reason=\"%s\"",
+			  event, addr_str(&m.internal_addr, ibuf), m.protocol,
+			  m.internal_port, m.external_port, msg);
+		return false;
+	}
 	err = pcpd_nft_add(&d->nft, &e, false);
 	if (err) {
 		log_event("%s-failed internal=%s proto=%u port=%u reason=nftables:%s",

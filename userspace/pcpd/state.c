@@ -19,9 +19,12 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +64,36 @@ static int write_mappings(const struct pcpd *d, FILE *f, unsigned int *n)
 	return 0;
 }
 
+/*
+ * The state file is this pcpd's alone for as long as it runs: a second
+ * pcpd given the same path would overwrite it at its own stop.
+ */
+int state_lock(struct pcpd *d)
+{
+	char lock[PCPD_PATH_MAX + 8];
+
+	snprintf(lock, sizeof(lock), "%s.lock", d->cfg.state);
+	d->state_lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+	if (d->state_lock_fd < 0 || flock(d->state_lock_fd, LOCK_EX | LOCK_NB)) {
+		log_event("start-failed state=%s reason=\"%s\"", d->cfg.state,
+			  errno == EWOULDBLOCK ? "another pcpd uses this state file" :
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A new file at TMP, ours alone: no link followed, nobody else reads it. */
+static FILE *create_private(const char *tmp)
+{
+	int fd;
+
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd < 0 ? NULL : fdopen(fd, "w");
+}
+
 /* Every mapping into the state file, written whole or not at all. */
 int state_save(struct pcpd *d)
 {
@@ -71,7 +104,7 @@ int state_save(struct pcpd *d)
 	int err;
 
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "we");
+	f = create_private(tmp);
 	if (!f) {
 		err = errno;
 		goto fail;
@@ -97,19 +130,52 @@ fail:
 }
 
 struct restore {
-	unsigned int epoch, peers, restored, expired, lost;
-	unsigned long long saved;
+	unsigned long epoch, peers, saved;
+	unsigned int restored, expired, lost;
 	uint64_t away;
 };
 
-/* One mapping line of the file; false if it could not be restored. */
-static bool restore_line(struct pcpd *d, char *line, struct restore *st)
+/*
+ * What this node's own policy says of a saved mapping: the reason it
+ * may not come back, or NULL.  The file is trusted no more than the feed.
+ */
+static const char *record_invalid(struct pcpd *d, struct map_record *r)
 {
-	char *fields = strchr(line, ' ');
+	struct in_addr a;
+
+	if (r->family != AF_INET)
+		return "not IPv4";
+	memcpy(&a, r->internal, 4);
+	if (!pcpd_host_addr(a))
+		return "not a host address";
+	return map_record_invalid(d, r);
+}
+
+/*
+ * Whether a check-point saved for R may come back: the subscriber's class
+ * may forbid it now (a held check-point otherwise keeps its place, as
+ * across a reload).
+ */
+static bool checkpoint_allowed(struct pcpd *d, const struct map_record *r)
+{
+	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, r->owner,
+							  now_ms());
+
+	return sub && pcpd_class_decide(sub->class, r->proto, r->internal_port,
+					0, true) != PCPD_CLASS_REFUSED;
+}
+
+/* One mapping line of the file; false if it could not be restored. */
+static bool restore_line(struct pcpd *d, const char *text, struct restore *st)
+{
+	char line[MAP_LINE_MAX], *fields;
+	struct in6_addr internal = { 0 };
 	const char *why = NULL;
 	struct map_record r;
 	bool standby;
 
+	snprintf(line, sizeof(line), "%s", text);
+	fields = strchr(line, ' ');
 	if (!fields || map_line_parse(fields + 1, false, &r, &why))
 		goto refused;
 	*fields = '\0';
@@ -123,30 +189,87 @@ static bool restore_line(struct pcpd *d, char *line, struct restore *st)
 		return true;
 	}
 	r.lifetime -= (uint32_t)st->away;
-	why = map_record_invalid(d, &r);
+	why = record_invalid(d, &r);
 	if (why)
 		goto refused;
-	if (!map_record_install(d, &r, standby, strcmp(line, "plain"),
+	/* Charged as a request from its host would be, whatever the file says. */
+	internal.s6_addr[10] = internal.s6_addr[11] = 0xff;
+	memcpy(internal.s6_addr + 12, r.internal, 4);
+	r.owner = subscriber_id(d, &internal);
+	if (!map_record_install(d, &r, standby,
+				strcmp(line, "plain") && checkpoint_allowed(d, &r),
 				"state-map"))
 		return false;
 	st->restored++;
 	return true;
 refused:
 	log_event("state-refused reason=\"%s\" line=\"%s\"",
-		  why ? why : "no fields", line);
+		  why ? why : "no fields", text);
 	return false;
 }
 
-static int read_header(FILE *f, struct restore *st)
+/* "pcpd-state version=1 epoch=N saved=N peers=N", each number decimal. */
+static int parse_header(char *line, struct restore *st)
 {
-	char line[128];
-	int version;
+	static const char *const keys[] = { "version=", "epoch=", "saved=", "peers=" };
+	unsigned long *vals[] = { NULL, &st->epoch, &st->saved, &st->peers };
+	unsigned long version = 0;
+	char *save, *w;
+	unsigned int i;
 
-	if (!fgets(line, sizeof(line), f) ||
-	    sscanf(line, "pcpd-state version=%d epoch=%u saved=%llu peers=%u",
-		   &version, &st->epoch, &st->saved, &st->peers) != 4)
+	vals[0] = &version;
+	line[strcspn(line, "\n")] = '\0';
+	w = strtok_r(line, " ", &save);
+	if (!w || strcmp(w, "pcpd-state"))
 		return -1;
-	return version == STATE_VERSION ? 0 : -1;
+	for (i = 0; i < 4; i++) {
+		w = strtok_r(NULL, " ", &save);
+		if (!w || strncmp(w, keys[i], strlen(keys[i])) ||
+		    parse_decimal(w + strlen(keys[i]), UINT32_MAX, vals[i]))
+			return -1;
+	}
+	return strtok_r(NULL, " ", &save) || version != STATE_VERSION ? -1 : 0;
+}
+
+/* The state file, opened if it is one: a regular file, no link followed. */
+static FILE *open_state(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_event("state-unreadable path=%s reason=\"%s\"", path,
+				  errno == ELOOP ? "a symbolic link" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		log_event("state-unreadable path=%s reason=\"not a regular file\"", path);
+		close(fd);
+		return NULL;
+	}
+	return fdopen(fd, "r");
+}
+
+static void restore_lines(struct pcpd *d, FILE *f, struct restore *st)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		if (n && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n >= MAP_LINE_MAX || memchr(line, '\0', (size_t)n)) {
+			log_event("state-refused reason=\"longer than %d characters, or a NUL\" length=%zd",
+				  MAP_LINE_MAX - 1, n);
+			st->lost++;
+		} else if (!restore_line(d, line, st)) {
+			st->lost++;
+		}
+	}
+	free(line);
 }
 
 /*
@@ -157,17 +280,14 @@ bool state_restore(struct pcpd *d)
 {
 	const char *path = d->cfg.state;
 	struct restore st = { 0 };
-	char line[MAP_LINE_MAX];
+	char header[128] = "";
 	FILE *f;
 
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno != ENOENT)
-			log_event("state-unreadable path=%s reason=\"%s\"", path,
-				  strerror(errno));
+	f = open_state(path);
+	if (!f)
 		return false;
-	}
-	if (read_header(f, &st) || st.saved > wall_seconds()) {
+	if (!fgets(header, sizeof(header), f) || parse_header(header, &st) ||
+	    st.saved > wall_seconds()) {
 		log_event("state-discarded path=%s reason=\"%s\"", path,
 			  st.saved > wall_seconds() ? "the clock went back" :
 			  "not a pcpd state file of version 1");
@@ -176,18 +296,15 @@ bool state_restore(struct pcpd *d)
 		return false;
 	}
 	st.away = wall_seconds() - st.saved;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!restore_line(d, line, &st))
-			st.lost++;
-	}
+	restore_lines(d, f, &st);
 	fclose(f);
 	unlink(path);
-	log_event("state-restored path=%s mappings=%u expired=%u lost=%u peers_lost=%u away_s=%llu",
+	log_event("state-restored path=%s mappings=%u expired=%u lost=%u peers_lost=%lu away_s=%llu",
 		  path, st.restored, st.expired, st.lost, st.peers,
 		  (unsigned long long)st.away);
-	if (st.lost || st.peers)
+	/* An epoch that would run past 2^31 is no continuation either. */
+	if (st.lost || st.peers || st.epoch + st.away >= 1u << 31)
 		return false;
-	d->epoch_base = st.epoch + (uint32_t)st.away;
+	d->epoch_base = (uint32_t)(st.epoch + st.away);
 	return true;
 }
