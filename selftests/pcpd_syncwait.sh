@@ -9,7 +9,8 @@
 #      nat-b's ckpt-syncd already holds the mapping (ckpt-syncd's
 #      "synced" line confirmed it);
 #   2. a PEER with the option: answered once nf_ckpt says the backup holds
-#      the connection (its sync notification);
+#      the connection (its sync notification); a PEER of a connection a
+#      MAP's rule flagged borrows that flag and leaves it at its renewal;
 #   3. with the sync link cut, both wait sync-wait (500 ms), are answered
 #      without the option, and the rule and the flag are taken back;
 #   4. with the link back, the same requests are granted again;
@@ -37,7 +38,7 @@ timed() { local t0; t0=$(date +%s%N); out=$("$@"); took=$((($(date +%s%N) - t0) 
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 ha_topology || ktap_skip_all "cannot build the topology"
 
-ktap_plan 10
+ktap_plan 12
 
 ha_syncd nat-a && ha_syncd nat-b
 ha_keepalived nat-a 150
@@ -66,6 +67,18 @@ ktap_result "a check-pointed PEER is granted once nf_ckpt says the backup holds 
 	$([[ $out == *'"checkpoint_granted":true'* ]] && flagged 5000 &&
 	  [ "$(pstatus sync_confirmed)" = 2 ] &&
 	  ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=5000 .*sync=done"; echo $?)
+
+# 2b. A connection a MAP's rule flagged already: the PEER borrows its flag.
+pcpc map -p udp --port 5002 --checkpoint --lifetime 600 > /dev/null
+udp_out 5002
+ha_wait 5 eval 'ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=5002 .*sync=done"'
+timed pcpc peer -p udp --port 5002 --peer $HA_SERVER:7000 --checkpoint --lifetime 600
+echo "# $out (${took} ms)"
+ktap_result "a PEER of a connection a MAP's rule flagged, held by the backup: granted at once (${took} ms)" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] && [ "$took" -lt 400 ]; echo $?)
+pcpc peer -p udp --port 5002 --peer $HA_SERVER:7000 --lifetime 600 > /dev/null
+ktap_result "...and its renewal without the option leaves the rule's flag alone" \
+	$(flagged 5002 && grep -q "checkpoint-released-rule-keeps-it .*port=5002 " "$LOG"; echo $?)
 
 # 3. The sync link cut: nothing can be confirmed.
 ip -n nat-a link set a-sync down

@@ -191,12 +191,50 @@ int pcpd_ckpt_rule_del(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
 	return err == -ENOENT ? 0 : err;	/* already gone */
 }
 
+static void put_tuple(struct nlmsghdr *nlh, const struct pcpd_ckpt_flow *f)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
+
+	mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, f->protocol);
+	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_SRC_V4, 4, &f->src);
+	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_DST_V4, 4, &f->dst);
+	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_PORT, htons(f->sport));
+	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_DST_PORT, htons(f->dport));
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static int on_entry_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NF_CKPT_A_SYNC)
+		*(bool *)data = mnl_attr_get_u8(a) == NF_CKPT_SYNC_DONE;
+	return MNL_CB_OK;
+}
+
+static int on_entry(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_entry_attr,
+			      data);
+}
+
+int pcpd_ckpt_flag_get(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
+		       bool *synced)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+
+	*synced = false;
+	if (!c->family)
+		return -EOPNOTSUPP;
+	nlh = request(c, buf, c->family, NF_CKPT_CMD_ENTRY_GET);
+	put_tuple(nlh, f);
+	return transact(c, nlh, on_entry, synced, NULL);
+}
+
 int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 		   bool set, const char **msg)
 {
 	char buf[512];
 	struct nlmsghdr *nlh;
-	struct nlattr *nest;
 	int err;
 
 	*msg = NULL;
@@ -204,13 +242,7 @@ int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 		return -EOPNOTSUPP;
 	nlh = request(c, buf, c->family,
 		      set ? NF_CKPT_CMD_FLAG_SET : NF_CKPT_CMD_FLAG_CLEAR);
-	nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
-	mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, f->protocol);
-	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_SRC_V4, 4, &f->src);
-	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_DST_V4, 4, &f->dst);
-	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_PORT, htons(f->sport));
-	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_DST_PORT, htons(f->dport));
-	mnl_attr_nest_end(nlh, nest);
+	put_tuple(nlh, f);
 	if (set)
 		mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, f->owner);
 	err = transact(c, nlh, NULL, NULL, msg);

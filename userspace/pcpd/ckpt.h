@@ -46,6 +46,13 @@ struct pcpd_ckpt_flow {
 	uint32_t owner;
 };
 
+/*
+ * Is the connection flagged already (0; -ENOENT if not), and does the
+ * backup hold it (*SYNCED)?
+ */
+int pcpd_ckpt_flag_get(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
+		       bool *synced);
+
 /* Flag the connection (SET) or clear its flag; as above. */
 int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 		   bool set, const char **msg);

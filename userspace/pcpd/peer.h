@@ -35,6 +35,7 @@ struct pcpd_peer {
 	uint32_t subscriber;
 	bool checkpoint;
 	bool unsynced;		/* flagged; the backup has not confirmed it */
+	bool borrowed;		/* flagged before, by a MAP's rule: not ours */
 };
 
 #define PCPD_PEER_BUCKETS	4096

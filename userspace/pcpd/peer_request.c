@@ -61,10 +61,11 @@ static void log_flow(const char *event, const struct pcpd_flow *f,
 
 /*
  * The flag of a PEER mapping's connection goes; the subscriber's quota
- * gets its place back.
+ * gets its place back.  A flag that was there before the PEER (a MAP's
+ * rule made it) is the rule's, and stays.
  */
 static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
-		    const char *why)
+			 const char *why)
 {
 	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, peer->subscriber);
 	struct pcpd_subscriber *sub;
@@ -72,6 +73,11 @@ static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 	char extra[96];
 	int err;
 
+	snprintf(extra, sizeof(extra), " why=%s", why);
+	if (peer->borrowed) {
+		log_flow("checkpoint-released-rule-keeps-it", &peer->flow, extra);
+		return;
+	}
 	err = pcpd_ckpt_flag(&d->ckpt, &cf, false, &msg);
 	if (err)
 		log_event("checkpoint-release-failed port=%u reason=\"%s\"",
@@ -79,7 +85,6 @@ static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 	sub = pcpd_subscriber_get(&d->subs, peer->subscriber, now_ms());
 	if (sub && sub->checkpointed)
 		sub->checkpointed--;
-	snprintf(extra, sizeof(extra), " why=%s", why);
 	log_flow("checkpoint-released", &peer->flow, extra);
 }
 
@@ -90,18 +95,31 @@ void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why)
 	peer_release(d, peer, why);
 	peer->checkpoint = false;
 	peer->unsynced = false;
+	peer->borrowed = false;
 }
 
-/* Flag the connection the policy let be; whether it is flagged. */
-static bool peer_flag(struct pcpd *d, const struct pcpd_flow *f,
-		 const struct in6_addr *internal)
+/*
+ * Flag the connection the policy let be; whether it is flagged.  One a
+ * MAP's rule flagged already is borrowed, not flagged or charged again,
+ * and may be held by the backup already.
+ */
+static bool peer_flag(struct pcpd *d, struct pcpd_peer *peer,
+		      const struct in6_addr *internal)
 {
-	struct pcpd_ckpt_flow cf = ckpt_flow(f, subscriber_id(d, internal));
+	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, subscriber_id(d, internal));
+	const struct pcpd_flow *f = &peer->flow;
 	struct pcpd_subscriber *sub;
 	char extra[160];
 	const char *msg = NULL;
+	bool synced;
 	int err;
 
+	if (!pcpd_ckpt_flag_get(&d->ckpt, &cf, &synced)) {
+		peer->borrowed = true;
+		peer->unsynced = !synced && sync_wait_wanted(d);
+		return true;
+	}
+	peer->unsynced = sync_wait_wanted(d);
 	err = pcpd_ckpt_flag(&d->ckpt, &cf, true, &msg);
 	if (err) {
 		snprintf(extra, sizeof(extra), " reason=\"nf_ckpt: %s\"",
@@ -234,11 +252,11 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 	ask.held = peer->checkpoint;
 	checkpoint = ckpt_wanted(d, &ask);
 	if (checkpoint && !peer->checkpoint) {
-		checkpoint = peer_flag(d, &f, internal);
-		peer->unsynced = checkpoint && sync_wait_wanted(d);
+		checkpoint = peer_flag(d, peer, internal);
 	} else if (!checkpoint && peer->checkpoint) {
 		peer_release(d, peer, req->checkpoint ? "policy" :
 			     "renewed without the option");
+		peer->borrowed = false;
 	}
 	peer->checkpoint = checkpoint;
 	log_flow("peer", &f, checkpoint ? " checkpoint=yes" : " checkpoint=no");
