@@ -24,6 +24,11 @@ in_guest "$@"
 
 MARK=0x80000000
 LOG=$HA_RUN/nat-a.pcpd.log
+# Renewals must give the nonce of the request that made the mapping.
+N1=0102030405060708090a0b01
+N2=0102030405060708090a0b02
+N3=0102030405060708090a0b03
+N4=0102030405060708090a0b04
 
 pcpc() { ip netns exec client "$PCPC" -j -s $HA_VIP_IN "$@"; }
 pstatus() { ip netns exec nat-a "$PCPD" --status --control "$HA_RUN/nat-a.pcpd.sock" | sed -n "s/^$1=//p"; }
@@ -72,17 +77,20 @@ ktap_result "a check-pointed PEER is granted once nf_ckpt says the backup holds 
 pcpc map -p udp --port 5002 --checkpoint --lifetime 600 > /dev/null
 udp_out 5002
 ha_wait 5 eval 'ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=5002 .*sync=done"'
-timed pcpc peer -p udp --port 5002 --peer $HA_SERVER:7000 --checkpoint --lifetime 600
-echo "# $out (${took} ms)"
-ktap_result "a PEER of a connection a MAP's rule flagged, held by the backup: granted at once (${took} ms)" \
-	$([[ $out == *'"checkpoint_granted":true'* ]] && [ "$took" -lt 400 ]; echo $?)
-pcpc peer -p udp --port 5002 --peer $HA_SERVER:7000 --lifetime 600 > /dev/null
+confirmed=$(pstatus sync_confirmed)
+out=$(pcpc peer -p udp --port 5002 --peer $HA_SERVER:7000 --checkpoint --lifetime 600 --nonce $N1)
+echo "# $out"
+ktap_result "a PEER of a connection a MAP's rule flagged, held by the backup: granted without waiting" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] &&
+	  [ "$(pstatus sync_confirmed)" = "$confirmed" ] &&
+	  [ "$(pstatus sync_timeouts)" = 0 ]; echo $?)
+pcpc peer -p udp --port 5002 --peer $HA_SERVER:7000 --lifetime 600 --nonce $N1 > /dev/null
 ktap_result "...and its renewal without the option leaves the rule's flag alone" \
 	$(flagged 5002 && grep -q "checkpoint-released-rule-keeps-it .*port=5002 " "$LOG"; echo $?)
 
 # 3. The sync link cut: nothing can be confirmed.
 ip -n nat-a link set a-sync down
-timed pcpc map -p tcp --port 41001 --checkpoint --lifetime 600
+timed pcpc map -p tcp --port 41001 --checkpoint --lifetime 600 --nonce $N2
 echo "# $out (${took} ms)"
 ktap_result "sync link down: a MAP waits sync-wait and is answered without the option (${took} ms)" \
 	$([[ $out == *'"result":"SUCCESS"'* ]] && [[ $out == *'"checkpoint_granted":false'* ]] &&
@@ -91,7 +99,7 @@ ktap_result "...its rule was taken back, and the log says why" \
 	$(! has_rule 41001 &&
 	  grep -q 'checkpoint-unconfirmed internal=192.0.2.2 proto=6 port=41001 waited_ms=[0-9]* reason="sync-wait ran out"' "$LOG"; echo $?)
 udp_out 5001
-timed pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600
+timed pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600 --nonce $N3
 echo "# $out (${took} ms)"
 ktap_result "sync link down: a PEER is answered without the option, its flag cleared" \
 	$([[ $out == *'"checkpoint_granted":false'* ]] && ! flagged 5001 &&
@@ -100,22 +108,23 @@ ktap_result "sync link down: a PEER is answered without the option, its flag cle
 # 4. The link back.
 ip -n nat-a link set a-sync up
 ha_wait 15 eval 'ha_status_is nat-a peer up && [ "$(ha_status nat-a lag_ms)" = 0 ]'
-out=$(pcpc map -p tcp --port 41001 --checkpoint --lifetime 600)
+out=$(pcpc map -p tcp --port 41001 --checkpoint --lifetime 600 --nonce $N2)
 echo "# $out"
 ktap_result "link back: the same MAP is granted, and nat-b holds both" \
 	$([[ $out == *'"checkpoint_granted":true'* ]] && has_rule 41001 &&
-	  [ "$(ha_status nat-b maps_peer)" = 2 ]; echo $?)
-out=$(pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600)
+	  [ "$(ha_status nat-b maps_peer)" = 3 ]; echo $?)
+out=$(pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600 --nonce $N3)
 ktap_result "link back: the PEER is granted" \
 	$([[ $out == *'"checkpoint_granted":true'* ]] && flagged 5001; echo $?)
 
 # 5. No ckpt-syncd at all on nat-a.
 ha_stop_syncd nat-a
 ha_wait 5 eval '[ "$(pstatus replica)" = absent ]'
-timed pcpc map -p tcp --port 41002 --checkpoint --lifetime 600
-echo "# $out (${took} ms)"
-ktap_result "ckpt-syncd stopped: answered at once without the option, saying why (${took} ms)" \
-	$([[ $out == *'"checkpoint_granted":false'* ]] && [ "$took" -lt 400 ] &&
+out=$(pcpc map -p tcp --port 41002 --checkpoint --lifetime 600 --nonce $N4)
+echo "# $out"
+ktap_result "ckpt-syncd stopped: answered at once without the option, saying why" \
+	$([[ $out == *'"checkpoint_granted":false'* ]] &&
+	  grep -q 'checkpoint-unconfirmed internal=192.0.2.2 proto=6 port=41002 waited_ms=0 ' "$LOG" &&
 	  grep -q 'checkpoint-unconfirmed internal=192.0.2.2 proto=6 port=41002 .*reason="ckpt-syncd is not connected"' "$LOG"; echo $?)
 
 a=$(cat "$HA_RUN/nat-a.pcpd.pid")
