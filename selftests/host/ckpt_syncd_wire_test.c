@@ -19,7 +19,7 @@
 #include "maps.h"
 #include "wire.h"
 
-#define PLAN 50
+#define PLAN 55
 
 static struct sync_entry tcp_entry(uint16_t sport)
 {
@@ -327,6 +327,57 @@ static void test_map_missing(void)
 		   "a mapping update with only its key");
 }
 
+/* A mapping with FILTERs: the remote peers allowed to reach it. */
+static struct map_record filtered(void)
+{
+	struct map_record m = map_entry(40010);
+
+	m.n_filters = 2;
+	inet_pton(AF_INET, "198.51.100.0", m.filters[0].addr);
+	m.filters[0].prefix_len = 24;
+	inet_pton(AF_INET, "203.0.113.7", m.filters[1].addr);
+	m.filters[1].prefix_len = 32;
+	m.filters[1].port = 5060;
+	return m;
+}
+
+static void test_map_filters(void)
+{
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .seq = 1 };
+	struct map_record m = filtered(), back;
+	char line[MAP_LINE_MAX];
+	uint8_t buf[SYNC_MTU];
+	struct sync_writer w;
+	struct got g = { 0 };
+	const char *why = "";
+	size_t len, n;
+
+	sync_msg_start(&w, buf, &h);
+	sync_put_map(&w, SYNC_REC_MAP_UPDATE, &m);
+	len = sync_msg_finish(&w);
+	ktap_check(!sync_parse_records(buf, len, collect, &g, &why) && g.n == 1 &&
+		   !memcmp(&g.m[0], &m, sizeof(m)),
+		   "a mapping's two FILTERs cross the wire, field for field");
+	/* The filters attribute ends the record: its first prefix length. */
+	buf[len - 2 * 8 + 4] = 21;	/* 198.51.100.0/21 has host bits */
+	ktap_check(refused(buf, len, "host bits"),
+		   "a FILTER prefix with host bits is refused");
+	buf[len - 2 * 8 + 4] = 33;
+	ktap_check(refused(buf, len, "prefix length is out of range"),
+		   "a FILTER prefix length of 33 is refused");
+
+	n = map_line_format(line, "map", &m, false);
+	line[n - 1] = '\0';
+	printf("# %s\n", line);
+	ktap_check(strstr(line, " filters=198.51.100.0/24:0,203.0.113.7/32:5060") &&
+		   !map_line_parse(line + 4, false, &back, &why) &&
+		   !memcmp(&back, &m, sizeof(m)),
+		   "a mapping's line carries its FILTERs and reads back the same");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.2 internal_port=1 external=198.51.100.1 external_port=1 lifetime=1 nonce=a0a1a2a3a4a5a6a7a8a9aaab owner=1 filters=198.51.100.1/24:0",
+				  false, &back, &why) && strstr(why, "invalid"),
+		   "a line's FILTER with host bits is refused");
+}
+
 static void test_map_lines(void)
 {
 	struct map_record m = map_entry(40000), back;
@@ -460,6 +511,7 @@ int main(void)
 	test_cache();
 	test_map_records();
 	test_map_missing();
+	test_map_filters();
 	test_map_lines();
 	test_map_store();
 	return ktap_done(PLAN);

@@ -138,7 +138,25 @@ int sync_put_ct(struct sync_writer *w, uint16_t type,
 
 /* The most one mapping record can take: IPv6, every attribute. */
 #define MAP_REC_MAX	(REC_HDR_LEN + SYNC_MAP_MAX * ATTR_HDR_LEN + 4 * 4 + \
-			 2 * 16 + MAP_NONCE_LEN + 2 * 4)
+			 2 * 16 + MAP_NONCE_LEN + 2 * 4 + \
+			 MAP_FILTERS_MAX * (16 + 4))
+
+/* The FILTERs of M: address, prefix length, a zero octet, port. */
+static uint8_t *put_filters(uint8_t *p, const struct map_record *m,
+			    size_t alen)
+{
+	uint8_t v[MAP_FILTERS_MAX * (16 + 4)], *q = v;
+	unsigned int i;
+
+	for (i = 0; i < m->n_filters; i++) {
+		memcpy(q, m->filters[i].addr, alen);
+		q[alen] = m->filters[i].prefix_len;
+		q[alen + 1] = 0;
+		put16(q + alen + 2, m->filters[i].port);
+		q += alen + 4;
+	}
+	return put_attr(p, SYNC_MAP_FILTERS, v, (size_t)(q - v));
+}
 
 int sync_put_map(struct sync_writer *w, uint16_t type,
 		 const struct map_record *m)
@@ -163,6 +181,8 @@ int sync_put_map(struct sync_writer *w, uint16_t type,
 		p = put_attr(p, SYNC_MAP_NONCE, m->nonce, MAP_NONCE_LEN);
 		p = put_attr_u32(p, SYNC_MAP_LIFETIME, m->lifetime);
 		p = put_attr_u32(p, SYNC_MAP_OWNER, m->owner);
+		if (m->n_filters)
+			p = put_filters(p, m, alen);
 	}
 
 	put16(start, type);
@@ -245,8 +265,8 @@ static uint32_t required_attrs(uint16_t type)
 		return key;
 	case SYNC_REC_MAP_DELETE:
 		return map_key;
-	case SYNC_REC_MAP_UPDATE:
-		return (1u << (SYNC_MAP_MAX + 1)) - 2;	/* every one */
+	case SYNC_REC_MAP_UPDATE:	/* every one but the filters */
+		return (1u << SYNC_MAP_FILTERS) - 2;
 	}
 	return key | 1u << SYNC_CT_REPLY_SRC | 1u << SYNC_CT_REPLY_DST |
 	       1u << SYNC_CT_REPLY_PORTS | 1u << SYNC_CT_STATUS |
@@ -325,6 +345,36 @@ static int parse_ct_attr(void *obj, uint16_t type, const uint8_t *v,
 	return 0;
 }
 
+/* 1 to MAP_FILTERS_MAX filters, each a prefix with no host bits. */
+static int parse_filters(struct map_record *m, const uint8_t *v, size_t len,
+			 size_t alen, const char **why)
+{
+	size_t each = alen + 4, bits = alen * 8, b;
+	struct map_filter *f;
+
+	if (!len || len % each || len / each > MAP_FILTERS_MAX) {
+		*why = "attribute of the wrong length";
+		return -1;
+	}
+	for (; len; v += each, len -= each) {
+		f = &m->filters[m->n_filters++];
+		memcpy(f->addr, v, alen);
+		f->prefix_len = v[alen];
+		f->port = get16(v + alen + 2);
+		if (!f->prefix_len || f->prefix_len > bits || v[alen + 1]) {
+			*why = "a filter's prefix length is out of range";
+			return -1;
+		}
+		for (b = f->prefix_len; b < bits; b++) {
+			if (f->addr[b / 8] & (0x80 >> (b % 8))) {
+				*why = "a filter's address has host bits";
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 static int parse_map_attr(void *obj, uint16_t type, const uint8_t *v,
 			  size_t len, const char **why)
 {
@@ -338,6 +388,8 @@ static int parse_map_attr(void *obj, uint16_t type, const uint8_t *v,
 	};
 	size_t want = fixed[type] ? fixed[type] : alen;
 
+	if (type == SYNC_MAP_FILTERS)
+		return parse_filters(m, v, len, alen, why);
 	if (len != want) {
 		*why = "attribute of the wrong length";
 		return -1;

@@ -78,6 +78,8 @@ enum sync_map_attr {
 	SYNC_MAP_NONCE,		/* 12 octets */
 	SYNC_MAP_LIFETIME,	/* u32, seconds left when the sender read it */
 	SYNC_MAP_OWNER,		/* u32, the subscriber charged */
+	SYNC_MAP_FILTERS,	/* optional: 1 to 8 of (address, prefix length
+				 * u8, 0 u8, port u16), the FILTERs */
 	__SYNC_MAP_MAX,
 	SYNC_MAP_MAX = __SYNC_MAP_MAX - 1
 };

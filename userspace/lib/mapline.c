@@ -35,19 +35,27 @@ size_t map_line_format(char *buf, const char *verb,
 			      addr_str(m->family, m->external, ex),
 			      m->external_port, m->lifetime, nonce, m->owner);
 	}
+	for (i = 0; !key_only && i < m->n_filters; i++)
+		n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n, "%s%s/%u:%u",
+			      i ? "," : " filters=",
+			      addr_str(m->family, m->filters[i].addr, in),
+			      m->filters[i].prefix_len, m->filters[i].port);
 	n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n, "\n");
 	return (size_t)n;
 }
 
 enum {
 	F_PROTO, F_INTERNAL, F_INTERNAL_PORT, F_EXTERNAL, F_EXTERNAL_PORT,
-	F_LIFETIME, F_NONCE, F_OWNER, F_COUNT
+	F_LIFETIME, F_NONCE, F_OWNER, F_FILTERS, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	"proto", "internal", "internal_port", "external", "external_port",
-	"lifetime", "nonce", "owner",
+	"lifetime", "nonce", "owner", "filters",
 };
+
+/* The fields every full line has; filters is optional. */
+#define FIELDS_REQUIRED	((1u << F_FILTERS) - 1)
 
 static int parse_addr(const char *s, uint8_t *family, uint8_t *out)
 {
@@ -65,6 +73,43 @@ static int parse_canonical(const char *v, unsigned long max, unsigned long *n)
 	if (v[strspn(v, "0123456789")] || (v[0] == '0' && v[1]))
 		return -1;
 	return parse_decimal(v, max, n);
+}
+
+/* "ADDR/LEN:PORT", a prefix with no host bits. */
+static int parse_filter(char *s, struct map_record *m, struct map_filter *f)
+{
+	char *slash = strchr(s, '/'), *colon = strrchr(s, ':');
+	unsigned long len, port, bits, i;
+
+	if (!slash || !colon || colon < slash)
+		return -1;
+	*slash = *colon = '\0';
+	if (parse_addr(s, &m->family, f->addr))
+		return -1;
+	bits = m->family == AF_INET6 ? 128 : 32;
+	if (parse_canonical(slash + 1, bits, &len) || !len ||
+	    parse_canonical(colon + 1, 65535, &port))
+		return -1;
+	f->prefix_len = (uint8_t)len;
+	f->port = (uint16_t)port;
+	for (i = len; i < bits; i++)
+		if (f->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+static int parse_filters(const char *v, struct map_record *m)
+{
+	char copy[MAP_LINE_MAX], *tok, *save;
+
+	snprintf(copy, sizeof(copy), "%s", v);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (m->n_filters == MAP_FILTERS_MAX ||
+		    parse_filter(tok, m, &m->filters[m->n_filters]))
+			return -1;
+		m->n_filters++;
+	}
+	return m->n_filters ? 0 : -1;
 }
 
 static int parse_field(int f, const char *v, struct map_record *m)
@@ -101,6 +146,8 @@ static int parse_field(int f, const char *v, struct map_record *m)
 		return 0;
 	case F_NONCE:
 		return parse_hex(v, m->nonce, MAP_NONCE_LEN);
+	case F_FILTERS:
+		return parse_filters(v, m);
 	}
 	return -1;
 }
@@ -108,7 +155,8 @@ static int parse_field(int f, const char *v, struct map_record *m)
 int map_line_parse(const char *fields, bool key_only, struct map_record *m,
 		   const char **why)
 {
-	unsigned int seen = 0, want = key_only ? 0x7 : (1u << F_COUNT) - 1;
+	unsigned int seen = 0, want = key_only ? 0x7 : FIELDS_REQUIRED;
+	unsigned int allowed = key_only ? want : want | 1u << F_FILTERS;
 	char copy[MAP_LINE_MAX], *tok, *save, *eq;
 	int f;
 
@@ -129,7 +177,7 @@ int map_line_parse(const char *fields, bool key_only, struct map_record *m,
 		for (f = 0; f < F_COUNT; f++)
 			if (!strcmp(tok, field_names[f]))
 				break;
-		if (f == F_COUNT || !(want & 1u << f)) {
+		if (f == F_COUNT || !(allowed & 1u << f)) {
 			*why = "unknown field";
 			return -1;
 		}
@@ -143,11 +191,26 @@ int map_line_parse(const char *fields, bool key_only, struct map_record *m,
 		}
 		seen |= 1u << f;
 	}
-	if (seen != want) {
+	if ((seen & want) != want) {
 		*why = "a field is missing";
 		return -1;
 	}
 	return 0;
+}
+
+bool map_filters_equal(const struct map_filter *a, unsigned int na,
+		       const struct map_filter *b, unsigned int nb)
+{
+	unsigned int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (memcmp(a[i].addr, b[i].addr, sizeof(a[i].addr)) ||
+		    a[i].prefix_len != b[i].prefix_len || a[i].port != b[i].port)
+			return false;
+	}
+	return true;
 }
 
 bool map_same_key(const struct map_record *a, const struct map_record *b)

@@ -7,10 +7,13 @@
  *   map proto=6 internal=10.0.0.2 internal_port=40000
  *       external=198.51.100.1 external_port=40000 lifetime=593
  *       nonce=0123456789abcdef01234567 owner=167772162
+ *       filters=198.51.100.0/24:0,203.0.113.7/32:5060
  *   unmap proto=6 internal=10.0.0.2 internal_port=40000
  *
  * (one line each).  The lifetime is the seconds left when the line was
- * written, so that no two machines' clocks are ever compared.
+ * written, so that no two machines' clocks are ever compared.  filters
+ * (RFC 6887 section 13.3: the remote peers allowed in, port 0 for all)
+ * is there only when the mapping has some.
  */
 #ifndef CKPT_MAPLINE_H
 #define CKPT_MAPLINE_H
@@ -20,7 +23,15 @@
 #include <stdint.h>
 
 #define MAP_NONCE_LEN	12
-#define MAP_LINE_MAX	256
+#define MAP_FILTERS_MAX	8
+#define MAP_LINE_MAX	512
+
+/* A remote peer prefix allowed to reach a mapping (the FILTER option). */
+struct map_filter {
+	uint8_t addr[16];		/* IPv4 in the first 4 octets */
+	uint8_t prefix_len;		/* of the family: 1-32 for IPv4 */
+	uint16_t port;			/* host order; 0: every port */
+};
 
 /* The key is family, protocol, internal address and port. */
 struct map_record {
@@ -33,7 +44,12 @@ struct map_record {
 	uint8_t nonce[MAP_NONCE_LEN];
 	uint32_t lifetime;		/* seconds left */
 	uint32_t owner;			/* the subscriber charged */
+	uint8_t n_filters;
+	struct map_filter filters[MAP_FILTERS_MAX];
 };
+
+bool map_filters_equal(const struct map_filter *a, unsigned int na,
+		       const struct map_filter *b, unsigned int nb);
 
 /*
  * "VERB fields" into BUF (at least MAP_LINE_MAX), with a newline; a key
