@@ -78,11 +78,15 @@ enum sync_map_attr {
 	SYNC_MAP_NONCE,		/* 12 octets */
 	SYNC_MAP_LIFETIME,	/* u32, seconds left when the sender read it */
 	SYNC_MAP_OWNER,		/* u32, the subscriber charged */
-	SYNC_MAP_FILTERS,	/* optional: 1 to 8 of (address, prefix length
-				 * u8, 0 u8, port u16), the FILTERs */
+	SYNC_MAP_FILTERS,	/* optional: 1 to 8 FILTERs, see below */
 	__SYNC_MAP_MAX,
 	SYNC_MAP_MAX = __SYNC_MAP_MAX - 1
 };
+
+/*
+ * SYNC_MAP_FILTERS holds each FILTER as the address (4 or 16 octets), its
+ * prefix length (u8), a zero octet and the port (u16, 0: every port).
+ */
 
 struct sync_tuple {
 	uint8_t src[16];	/* an IPv4 address in the first 4 octets */
