@@ -120,7 +120,7 @@ $(BUILD)/san/pcp_codec_test: selftests/host/pcp_codec_test.c selftests/host/ktap
 $(BUILD)/san/pcpd_mapping_test: selftests/host/pcpd_mapping_test.c selftests/host/ktap.h $(PCPD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/pcp -Iuserspace/pcpd -Iuserspace/lib \
-		-o $@ $< $(PCPD_SRC) $(PCP_SRC)
+		-o $@ $< $(PCPD_SRC) $(PCP_SRC) userspace/lib/mapline.c userspace/lib/util.c
 
 PCPD_POLICY_SRC := userspace/pcpd/config.c userspace/pcpd/policy.c \
 		   userspace/pcpd/subscriber.c userspace/lib/util.c

@@ -362,7 +362,7 @@ static void test_map_filters(void)
 	buf[len - 2 * 8 + 4] = 21;	/* 198.51.100.0/21 has host bits */
 	ktap_check(refused(buf, len, "host bits"),
 		   "a FILTER prefix with host bits is refused");
-	buf[len - 2 * 8 + 4] = 33;
+	buf[len - 2 * 8 + 4] = 33;	/* past IPv4's 32 */
 	ktap_check(refused(buf, len, "prefix length is out of range"),
 		   "a FILTER prefix length of 33 is refused");
 

@@ -13,7 +13,7 @@
 
 #include "mapping.h"
 
-#define PLAN 27
+#define PLAN 33
 
 
 static struct pcpd_map_table table;
@@ -186,6 +186,69 @@ static void test_protocols_and_quota(void)
 	ktap_check(d.external_port == 20000, "an expired mapping's port is free again");
 }
 
+/* Add to R a FILTER for ADDR/LEN (IPv4 length) and PORT; LEN 0 clears. */
+static void add_filter(struct pcp_request *r, const char *addr, unsigned int len,
+		       uint16_t port)
+{
+	struct pcp_filter *f = &r->filters[r->n_filters++];
+
+	f->addr = ktap_v4(addr);
+	f->prefix_len = (uint8_t)(len ? 96 + len : 0);
+	f->port = port;
+}
+
+/* RFC 6887 section 13.3: filters add up, length 0 clears, a limit. */
+static void test_filters(void)
+{
+	struct pcp_request r = map(IPPROTO_UDP, 7000, 3600, "nonce-F-1234");
+	struct pcpd_map_decision d;
+	struct pcpd_mapping *m;
+	char a[INET_ADDRSTRLEN];
+	unsigned int i;
+
+	add_filter(&r, "203.0.113.77", 24, 0);
+	add_filter(&r, "198.51.100.9", 32, 5060);
+	d = run(&r, 5000);
+	m = pcpd_map_lookup(&table, &host, IPPROTO_UDP, 7000);
+	inet_ntop(AF_INET, m ? m->filters[0].addr : (uint8_t *)"\0\0\0\0", a, sizeof(a));
+	ktap_check(d.result == PCP_SUCCESS && m && m->n_filters == 2 &&
+		   m->filters[0].prefix_len == 24 && !strcmp(a, "203.0.113.0") &&
+		   m->filters[1].port == 5060,
+		   "a MAP with two FILTERs keeps both, IPv4 lengths, host bits cleared");
+
+	r.n_filters = 0;
+	add_filter(&r, "192.0.2.0", 24, 0);
+	run(&r, 5001);
+	ktap_check(m->n_filters == 3, "a refresh with another FILTER adds it to those there");
+	r.n_filters = 0;
+	d = run(&r, 5002);
+	ktap_check(d.result == PCP_SUCCESS && m->n_filters == 3,
+		   "a refresh without FILTER keeps them");
+
+	r.n_filters = 0;
+	add_filter(&r, "0.0.0.0", 0, 0);
+	add_filter(&r, "198.51.100.7", 32, 0);
+	run(&r, 5003);
+	ktap_check(m->n_filters == 1 && m->filters[0].addr[3] == 7,
+		   "a FILTER of length 0 removes those before it; the next is added");
+
+	r.n_filters = 0;
+	for (i = 0; i < MAP_FILTERS_MAX; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%u", i + 1);
+		add_filter(&r, a, 32, 0);
+	}
+	d = run(&r, 5004);
+	ktap_check(d.result == PCP_EXCESSIVE_REMOTE_PEERS && m->n_filters == 1,
+		   "more than 8 FILTERs in all is EXCESSIVE_REMOTE_PEERS, and changes nothing");
+
+	r.n_filters = 1;
+	inet_pton(AF_INET6, "2001:db8::1", &r.filters[0].addr);
+	r.filters[0].prefix_len = 128;
+	d = run(&r, 5005);
+	ktap_check(d.result == PCP_MALFORMED_OPTION && m->n_filters == 1,
+		   "an IPv6 FILTER on an IPv4 mapping is MALFORMED_OPTION");
+}
+
 int main(void)
 {
 	struct pcpd_map_config cfg = {
@@ -203,6 +266,7 @@ int main(void)
 	test_nonces_and_deletes();
 	test_ports();
 	test_protocols_and_quota();
+	test_filters();
 	pcpd_map_table_free(&table);
 
 	return ktap_done(PLAN);

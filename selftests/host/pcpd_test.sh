@@ -38,7 +38,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 27
+ktap_plan 32
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -107,9 +107,37 @@ ktap_result "a request too short for PEER is MALFORMED_REQUEST" \
 out=$(pcpc map -p tcp --port 6200 --third-party 192.0.2.99)
 ktap_result "THIRD_PARTY from a client not allowed to use it is refused: UNSUPP_OPTION" \
 	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ]; echo $?)
-out=$(pcpc map -p tcp --port 6200 --filter 198.51.100.2/32:80 --filter 198.51.100.0/24)
-ktap_result "FILTER, not enforced yet, is refused: UNSUPP_OPTION" \
-	$([ "$(field result <<< "$out")" = UNSUPP_OPTION ]; echo $?)
+# FILTER (RFC 6887 section 13.3): only 198.51.100.2 may come in.
+ns server ip addr add 198.51.100.3/24 dev s0
+ns client socat TCP-LISTEN:6300,fork,reuseaddr SYSTEM:'echo allowed-in' &
+# from SOURCE, what the client's service on the mapping says (or nothing)
+from() { ns server socat -T 2 - TCP:198.51.100.1:6300,bind="$1",connect-timeout=2 < /dev/null 2>/dev/null; }
+FN=0a0b0c0d0e0f0a0b0c0d0e0f
+out=$(pcpc map -p tcp --port 6300 --nonce $FN --filter 198.51.100.2/32)
+ktap_result "MAP with a FILTER for 198.51.100.2 succeeds, and it is in nftables" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  ns nat nft list set ip pcpd allowed_tcp | grep -q "198.51.100.1 . 6300 . 198.51.100.2 . 0-65535" &&
+	  "$PCPD" --status --control "$LOG.sock" | grep -q "internal_port=6300 .* filters=1"; echo $?)
+ktap_result "...198.51.100.2 gets in, 198.51.100.3 does not" \
+	$([ "$(from 198.51.100.2)" = allowed-in ] && [ -z "$(from 198.51.100.3)" ]; echo $?)
+out=$(pcpc map -p tcp --port 6300 --nonce $FN --filter 198.51.100.0/30:0)
+ktap_result "a refresh's FILTER adds to the mapping's: now 198.51.100.3 gets in too" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] && [ "$(from 198.51.100.3)" = allowed-in ] &&
+	  "$PCPD" --status --control "$LOG.sock" | grep -q "internal_port=6300 .* filters=2"; echo $?)
+out=$(pcpc map -p tcp --port 6300 --nonce $FN --filter 1.1.1.1 --filter 1.1.1.2 \
+	--filter 1.1.1.3 --filter 1.1.1.4 --filter 1.1.1.5 --filter 1.1.1.6 --filter 1.1.1.7)
+ktap_result "past 8 filters a mapping: EXCESSIVE_REMOTE_PEERS, and nothing changes" \
+	$([ "$(field result <<< "$out")" = EXCESSIVE_REMOTE_PEERS ] &&
+	  "$PCPD" --status --control "$LOG.sock" | grep -q "internal_port=6300 .* filters=2"; echo $?)
+out=$(pcpc map -p tcp --port 6300 --nonce $FN --filter clear --filter 198.51.100.3)
+ktap_result "FILTER length 0 clears them; the one after it stands: only 198.51.100.3 now" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] && [ -z "$(from 198.51.100.2)" ] &&
+	  [ "$(from 198.51.100.3)" = allowed-in ]; echo $?)
+out=$(pcpc map -p tcp --port 6300 --nonce $FN --delete)
+ktap_result "a delete takes its filters out of nftables too" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  ! ns nat nft list set ip pcpd allowed_tcp | grep -q " 6300 " &&
+	  ! ns nat nft list set ip pcpd filtered_tcp | grep -q " 6300 "; echo $?)
 
 # pcpd must survive what its neighbours do.
 timeout 5 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		err = pcpd_nft_teardown(&n);
 	} else if (!strcmp(argv[1], "add") || !strcmp(argv[1], "replace")) {
 		if (!parse_mapping(argc, argv, &m, true))
-			err = pcpd_nft_add(&n, &m, argv[1][0] == 'r');
+			err = pcpd_nft_add(&n, &m, argv[1][0] == 'r' ? &m : NULL);
 	} else if (!strcmp(argv[1], "del")) {
 		if (!parse_mapping(argc, argv, &m, false))
 			err = pcpd_nft_del(&n, &m);

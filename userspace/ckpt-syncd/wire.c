@@ -361,7 +361,7 @@ static int parse_filters(struct map_record *m, const uint8_t *v, size_t len,
 		memcpy(f->addr, v, alen);
 		f->prefix_len = v[alen];
 		f->port = get16(v + alen + 2);
-		if (!f->prefix_len || f->prefix_len > bits || v[alen + 1]) {
+		if (f->prefix_len > bits || v[alen + 1]) {
 			*why = "a filter's prefix length is out of range";
 			return -1;
 		}

@@ -87,7 +87,7 @@ static int parse_filter(char *s, struct map_record *m, struct map_filter *f)
 	if (parse_addr(s, &m->family, f->addr))
 		return -1;
 	bits = m->family == AF_INET6 ? 128 : 32;
-	if (parse_canonical(slash + 1, bits, &len) || !len ||
+	if (parse_canonical(slash + 1, bits, &len) ||
 	    parse_canonical(colon + 1, 65535, &port))
 		return -1;
 	f->prefix_len = (uint8_t)len;

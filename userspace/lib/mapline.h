@@ -29,7 +29,7 @@
 /* A remote peer prefix allowed to reach a mapping (the FILTER option). */
 struct map_filter {
 	uint8_t addr[16];		/* IPv4 in the first 4 octets */
-	uint8_t prefix_len;		/* of the family: 1-32 for IPv4 */
+	uint8_t prefix_len;		/* of the family: 0-32 for IPv4 */
 	uint16_t port;			/* host order; 0: every port */
 };
 

@@ -80,6 +80,12 @@ static int parse_filter(const char *s, struct pcp_request *r)
 
 	if (strlen(s) >= sizeof(addr))
 		return -1;
+	/* Prefix length 0: the server drops every filter the mapping has. */
+	if (!strcmp(s, "clear")) {
+		memset(f, 0, sizeof(*f));
+		r->n_filters++;
+		return 0;
+	}
 	strcpy(addr, s);
 	f->prefix_len = 128;
 	f->port = 0;

@@ -118,6 +118,7 @@ static void put_mappings(const struct pcpd *d, struct out *o)
 			addr(o, "subscriber", (struct in_addr){ htonl(m->subscriber) });
 			flag(o, "checkpoint", m->checkpoint);
 			flag(o, "standby", m->standby);
+			num(o, "filters", m->n_filters);
 			item_end(o);
 		}
 	}

@@ -206,6 +206,50 @@ static void decide_delete(const struct pcp_request *req,
 	d->existing = m;
 }
 
+/*
+ * The FILTERs the mapping will have (section 13.3): those it has, then the
+ * request's in order, a prefix length of 0 removing all before it.  More
+ * than MAP_FILTERS_MAX is EXCESSIVE_REMOTE_PEERS; an IPv6 remote peer
+ * for this IPv4 mapping is MALFORMED_OPTION.
+ */
+static uint8_t decide_filters(const struct pcp_request *req,
+			      const struct pcpd_mapping *m,
+			      struct pcpd_map_decision *d)
+{
+	const struct pcp_filter *f;
+	struct map_filter add;
+	unsigned int i, j, bits;
+
+	d->n_filters = m ? m->n_filters : 0;
+	if (m)
+		memcpy(d->filters, m->filters, sizeof(d->filters));
+	for (i = 0; i < req->n_filters; i++) {
+		f = &req->filters[i];
+		if (!f->prefix_len) {
+			d->n_filters = 0;
+			continue;
+		}
+		if (!pcp_addr_is_v4mapped(&f->addr))
+			return PCP_MALFORMED_OPTION;
+		memset(&add, 0, sizeof(add));
+		add.prefix_len = (uint8_t)(f->prefix_len - 96);
+		add.port = f->port;
+		memcpy(add.addr, f->addr.s6_addr + 12, 4);
+		for (bits = add.prefix_len; bits < 32; bits++)	/* host bits go */
+			add.addr[bits / 8] &= (uint8_t)~(0x80 >> (bits % 8));
+		for (j = 0; j < d->n_filters; j++) {
+			if (map_filters_equal(&d->filters[j], 1, &add, 1))
+				break;
+		}
+		if (j < d->n_filters)
+			continue;
+		if (d->n_filters == MAP_FILTERS_MAX)
+			return PCP_EXCESSIVE_REMOTE_PEERS;
+		d->filters[d->n_filters++] = add;
+	}
+	return PCP_SUCCESS;
+}
+
 void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
 		     const struct in6_addr *internal, uint32_t subscriber,
 		     unsigned int subscriber_count, uint64_t now,
@@ -240,6 +284,12 @@ void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
 		return;
 	}
 	d->lifetime = clamp_lifetime(&t->cfg, req->lifetime);
+	d->result = decide_filters(req, m, d);
+	if (d->result) {
+		decide_error(d, d->result, d->result == PCP_EXCESSIVE_REMOTE_PEERS ?
+			     PCP_SHORT_ERROR_LIFETIME : PCP_LONG_ERROR_LIFETIME);
+		return;
+	}
 
 	if (m) {
 		if (req->prefer_failure &&
@@ -310,6 +360,8 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 	case PCPD_MAP_REFRESH:
 		d->existing->expires = now + d->lifetime;
 		d->existing->checkpoint = req->checkpoint;
+		d->existing->n_filters = d->n_filters;
+		memcpy(d->existing->filters, d->filters, sizeof(d->filters));
 		return d->existing;
 	case PCPD_MAP_CREATE:
 		break;
@@ -327,6 +379,8 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 	m->expires = now + d->lifetime;
 	m->subscriber = subscriber;
 	m->checkpoint = req->checkpoint;
+	m->n_filters = d->n_filters;
+	memcpy(m->filters, d->filters, sizeof(d->filters));
 
 	b = bucket_of(internal, m->protocol, m->internal_port);
 	m->next = t->buckets[b];

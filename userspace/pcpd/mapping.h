@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "mapline.h"
 #include "pcp.h"
 
 struct pcpd_mapping {
@@ -27,6 +28,8 @@ struct pcpd_mapping {
 	bool standby;		/* the peer's, replicated; ours at takeover */
 	bool unsynced;		/* check-pointed; the backup has not said so */
 	uint64_t elem_expires;	/* when its nftables element times out */
+	uint8_t n_filters;	/* remote peers allowed in (FILTER); 0: all */
+	struct map_filter filters[MAP_FILTERS_MAX];
 };
 
 struct pcpd_map_config {
@@ -60,6 +63,8 @@ enum pcpd_map_action {
  * @external_addr: assigned (or copied from a delete request)
  * @external_port: assigned (or copied)
  * @existing: the mapping refreshed or deleted
+ * @n_filters: the FILTERs the mapping will have (RFC 6887 section 13.3)
+ * @filters: the existing ones, then the request's, in order
  */
 struct pcpd_map_decision {
 	uint8_t result;
@@ -68,6 +73,8 @@ struct pcpd_map_decision {
 	struct in6_addr external_addr;
 	uint16_t external_port;
 	struct pcpd_mapping *existing;
+	uint8_t n_filters;
+	struct map_filter filters[MAP_FILTERS_MAX];
 };
 
 int pcpd_map_table_init(struct pcpd_map_table *t,

@@ -24,6 +24,12 @@
 
 #include "nft.h"
 
+/*
+ * The "filter" chain runs before DNAT (priority mangle) and only on new
+ * connections: those of a filtered mapping from a remote peer that no
+ * FILTER allows are dropped; replies to the host's own traffic are not
+ * new, and pass.
+ */
 static const char pcpd_ruleset[] =
 	"table ip pcpd {\n"
 	"	map map_tcp {\n"
@@ -33,6 +39,27 @@ static const char pcpd_ruleset[] =
 	"	map map_udp {\n"
 	"		type ipv4_addr . inet_service : ipv4_addr . inet_service\n"
 	"		flags timeout\n"
+	"	}\n"
+	"	set filtered_tcp {\n"
+	"		type ipv4_addr . inet_service\n"
+	"		flags timeout\n"
+	"	}\n"
+	"	set filtered_udp {\n"
+	"		type ipv4_addr . inet_service\n"
+	"		flags timeout\n"
+	"	}\n"
+	"	set allowed_tcp {\n"
+	"		type ipv4_addr . inet_service . ipv4_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
+	"	set allowed_udp {\n"
+	"		type ipv4_addr . inet_service . ipv4_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
+	"	chain filter {\n"
+	"		type filter hook prerouting priority mangle; policy accept;\n"
+	"		ct state new ip daddr . tcp dport @filtered_tcp ip daddr . tcp dport . ip saddr . tcp sport != @allowed_tcp drop\n"
+	"		ct state new ip daddr . udp dport @filtered_udp ip daddr . udp dport . ip saddr . udp sport != @allowed_udp drop\n"
 	"	}\n"
 	"	chain prerouting {\n"
 	"		type nat hook prerouting priority dstnat; policy accept;\n"
@@ -105,35 +132,112 @@ static void put_concat(uint8_t out[8], struct in_addr addr, uint16_t port)
 	memcpy(out + 4, &be, 2);
 }
 
-static struct nftnl_set *element_set(const struct pcpd_nft_mapping *m,
-				     bool with_data)
+static struct nftnl_set *set_named(const char *prefix, uint8_t protocol)
 {
-	struct nftnl_set_elem *e;
-	struct nftnl_set *s;
+	struct nftnl_set *s = nftnl_set_alloc();
+	char name[32];
+
+	if (!s)
+		return NULL;
+	snprintf(name, sizeof(name), "%s_%s", prefix,
+		 protocol == IPPROTO_TCP ? "tcp" : "udp");
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, "pcpd");
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	return s;
+}
+
+/* One element into S: KEY, and KEY_END, DATA, a timeout when given. */
+static int add_elem(struct nftnl_set *s, const uint8_t *key, size_t klen,
+		    const uint8_t *key_end, const uint8_t *data, uint32_t timeout)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e)
+		return -1;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+	if (key_end)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, klen);
+	if (data)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, 8);
+	if (timeout)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
+				       (uint64_t)timeout * 1000);
+	nftnl_set_elem_add(s, e);
+	return 0;
+}
+
+/* M's DNAT element; with ADD its target and timeout too. */
+static struct nftnl_set *map_elements(const struct pcpd_nft_mapping *m, bool add)
+{
+	struct nftnl_set *s = set_named("map", m->protocol);
 	uint8_t key[8], data[8];
 
-	s = nftnl_set_alloc();
-	e = nftnl_set_elem_alloc();
-	if (!s || !e) {
-		if (s)
-			nftnl_set_free(s);
-		if (e)
-			nftnl_set_elem_free(e);
+	put_concat(key, m->external_addr, m->external_port);
+	put_concat(data, m->internal_addr, m->internal_port);
+	if (s && add_elem(s, key, sizeof(key), NULL, add ? data : NULL,
+			  add ? m->timeout : 0)) {
+		nftnl_set_free(s);
 		return NULL;
 	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, "pcpd");
-	nftnl_set_set_str(s, NFTNL_SET_NAME, m->protocol == IPPROTO_TCP ? "map_tcp" : "map_udp");
+	return s;
+}
+
+/* M's element of the "filtered" set: its external address and port. */
+static struct nftnl_set *filtered_elements(const struct pcpd_nft_mapping *m,
+					   bool add)
+{
+	struct nftnl_set *s = set_named("filtered", m->protocol);
+	uint8_t key[8];
 
 	put_concat(key, m->external_addr, m->external_port);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
-	if (with_data) {
-		put_concat(data, m->internal_addr, m->internal_port);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, sizeof(data));
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
-				       (uint64_t)m->timeout * 1000);
+	if (s && add_elem(s, key, sizeof(key), NULL, NULL, add ? m->timeout : 0)) {
+		nftnl_set_free(s);
+		return NULL;
 	}
-	nftnl_set_elem_add(s, e);
 	return s;
+}
+
+/*
+ * M's FILTERs in the "allowed" set: external address . port . remote
+ * prefix . remote port, each a range from the lowest to the highest.
+ */
+static struct nftnl_set *allowed_elements(const struct pcpd_nft_mapping *m,
+					  bool add)
+{
+	struct nftnl_set *s = set_named("allowed", m->protocol);
+	const struct map_filter *f;
+	uint8_t key[16], end[16];
+	struct in_addr lo, hi;
+	uint32_t a, mask;
+	unsigned int i;
+
+	for (i = 0; s && i < m->n_filters; i++) {
+		f = &m->filters[i];
+		memcpy(&a, f->addr, 4);
+		mask = f->prefix_len ? htonl(~0u << (32 - f->prefix_len)) : 0;
+		lo.s_addr = a & mask;
+		hi.s_addr = a | ~mask;
+		put_concat(key, m->external_addr, m->external_port);
+		memcpy(end, key, 8);
+		put_concat(key + 8, lo, f->port);
+		put_concat(end + 8, hi, f->port ? f->port : 65535);
+		if (add_elem(s, key, sizeof(key), end, NULL, add ? m->timeout : 0)) {
+			nftnl_set_free(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
+
+/* The element sets of M: its DNAT element, and its filters if any. */
+static void mapping_sets(const struct pcpd_nft_mapping *m, bool add,
+			struct nftnl_set **sets, unsigned int *n)
+{
+	sets[(*n)++] = map_elements(m, add);
+	if (m->n_filters) {
+		sets[(*n)++] = filtered_elements(m, add);
+		sets[(*n)++] = allowed_elements(m, add);
+	}
 }
 
 static void put_elem_msg(struct pcpd_nft *n, struct mnl_nlmsg_batch *b,
@@ -178,61 +282,57 @@ static int send_batch(struct pcpd_nft *n, struct mnl_nlmsg_batch *b,
 	return err;
 }
 
-static int transact(struct pcpd_nft *n, struct nftnl_set *del,
-		    struct nftnl_set *add)
+/*
+ * One transaction: OLD's elements out, M's in (either may be NULL).  An
+ * error anywhere leaves the kernel as it was.
+ */
+static int transact(struct pcpd_nft *n, const struct pcpd_nft_mapping *old,
+		    const struct pcpd_nft_mapping *m)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *sets[6] = { NULL };
+	unsigned int n_del = 0, n_sets = 0, i;
 	struct mnl_nlmsg_batch *b;
 	uint32_t first;
-	int err;
+	int err = -ENOMEM;
+
+	if (old)
+		mapping_sets(old, false, sets, &n_del);
+	n_sets = n_del;
+	if (m)
+		mapping_sets(m, true, sets, &n_sets);
+	for (i = 0; i < n_sets; i++) {
+		if (!sets[i])
+			goto free;
+	}
 
 	b = mnl_nlmsg_batch_start(buf, sizeof(buf));
 	first = ++n->seq;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), first);
 	mnl_nlmsg_batch_next(b);
-	if (del)
-		put_elem_msg(n, b, NFT_MSG_DELSETELEM, 0, del);
-	if (add)
-		put_elem_msg(n, b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, add);
+	for (i = 0; i < n_sets; i++)
+		put_elem_msg(n, b, i < n_del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			     i < n_del ? 0 : NLM_F_CREATE | NLM_F_EXCL, sets[i]);
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), ++n->seq);
 	mnl_nlmsg_batch_next(b);
 
 	err = send_batch(n, b, first);
 	mnl_nlmsg_batch_stop(b);
+free:
+	for (i = 0; i < n_sets; i++) {
+		if (sets[i])
+			nftnl_set_free(sets[i]);
+	}
 	return err;
 }
 
-/*
- * Install mapping M, or with REPLACE give an existing one its new target
- * and timeout, atomically.  0 or a negative errno.
- */
 int pcpd_nft_add(struct pcpd_nft *n, const struct pcpd_nft_mapping *m,
-		 bool replace)
+		 const struct pcpd_nft_mapping *old)
 {
-	struct nftnl_set *add, *del = NULL;
-	int err = -ENOMEM;
-
-	add = element_set(m, true);
-	if (replace)
-		del = element_set(m, false);
-	if (add && (!replace || del))
-		err = transact(n, del, add);
-	if (add)
-		nftnl_set_free(add);
-	if (del)
-		nftnl_set_free(del);
-	return err;
+	return transact(n, old, m);
 }
 
 int pcpd_nft_del(struct pcpd_nft *n, const struct pcpd_nft_mapping *m)
 {
-	struct nftnl_set *del;
-	int err;
-
-	del = element_set(m, false);
-	if (!del)
-		return -ENOMEM;
-	err = transact(n, del, NULL);
-	nftnl_set_free(del);
-	return err;
+	return transact(n, m, NULL);
 }

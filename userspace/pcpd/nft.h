@@ -3,6 +3,9 @@
  * pcpd's mappings in nftables: a table "ip pcpd" that pcpd owns, with one
  * DNAT map per protocol whose elements carry timeouts, so that the kernel
  * expires a mapping itself and one mapping costs one element, not a rule.
+ * A mapping with FILTERs also has an element in the protocol's "filtered"
+ * set and one per FILTER in its "allowed" set: a new connection to it
+ * from any other remote peer is dropped before DNAT.
  */
 #ifndef PCPD_NFT_H
 #define PCPD_NFT_H
@@ -10,6 +13,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "mapline.h"
 
 struct mnl_socket;
 struct nft_ctx;
@@ -29,14 +34,20 @@ struct pcpd_nft_mapping {
 	struct in_addr internal_addr;
 	uint16_t internal_port;		/* host order */
 	uint32_t timeout;		/* seconds */
+	uint8_t n_filters;		/* 0: every remote peer may come in */
+	const struct map_filter *filters;
 };
 
 int pcpd_nft_open(struct pcpd_nft *n);
 void pcpd_nft_close(struct pcpd_nft *n);
 int pcpd_nft_setup(struct pcpd_nft *n);
 int pcpd_nft_teardown(struct pcpd_nft *n);
+/*
+ * Install M, or with OLD replace that one (its element and filters) by M,
+ * atomically.  0 or a negative errno.
+ */
 int pcpd_nft_add(struct pcpd_nft *n, const struct pcpd_nft_mapping *m,
-		 bool replace);
+		 const struct pcpd_nft_mapping *old);
 int pcpd_nft_del(struct pcpd_nft *n, const struct pcpd_nft_mapping *m);
 
 #endif /* PCPD_NFT_H */

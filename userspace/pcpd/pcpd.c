@@ -273,36 +273,50 @@ static bool ckpt_install(struct pcpd *d, const struct pcp_request *req,
 	return true;
 }
 
-static struct pcpd_nft_mapping nft_mapping(const struct pcp_request *req,
-					   const struct in6_addr *internal,
-					   const struct pcpd_map_decision *dec)
+/* Mapping M as nftables holds it, its elements timing out after TIMEOUT. */
+struct pcpd_nft_mapping nft_of(const struct pcpd_mapping *m, uint32_t timeout)
 {
-	struct pcpd_nft_mapping m = { 0 };
+	struct pcpd_nft_mapping e = {
+		.protocol = m->protocol,
+		.external_port = m->external_port,
+		.internal_port = m->internal_port,
+		.timeout = timeout,
+		.n_filters = m->n_filters,
+		.filters = m->filters,
+	};
 
-	m.protocol = req->protocol;
-	memcpy(&m.external_addr, dec->external_addr.s6_addr + 12, 4);
-	m.external_port = dec->external_port;
-	memcpy(&m.internal_addr, internal->s6_addr + 12, 4);
-	m.internal_port = req->internal_port;
-	m.timeout = elem_timeout(dec->lifetime);
+	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
+	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
+	return e;
+}
+
+/* The mapping DEC makes of REQ, before it is committed. */
+static struct pcpd_mapping planned(const struct pcp_request *req,
+				   const struct in6_addr *internal,
+				   const struct pcpd_map_decision *dec)
+{
+	struct pcpd_mapping m = {
+		.internal_addr = *internal,
+		.protocol = req->protocol,
+		.internal_port = req->internal_port,
+		.external_addr = dec->external_addr,
+		.external_port = dec->external_port,
+		.n_filters = dec->n_filters,
+	};
+
+	memcpy(m.filters, dec->filters, sizeof(m.filters));
 	return m;
 }
 
 /* The element of a mapping that expired; at stop, the table goes whole. */
 void nft_forget(struct pcpd *d, const struct pcpd_mapping *m)
 {
-	struct pcpd_nft_mapping e = {
-		.protocol = m->protocol,
-		.external_port = m->external_port,
-		.internal_port = m->internal_port,
-	};
+	struct pcpd_nft_mapping e = nft_of(m, 0);
 	char ibuf[INET6_ADDRSTRLEN];
 	int err;
 
 	if (d->stopping)
 		return;
-	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
-	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
 	err = pcpd_nft_del(&d->nft, &e);
 	if (err && err != -ENOENT)
 		log_event("map-expire-failed internal=%s port=%u reason=nftables:%s",
@@ -315,8 +329,10 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 			 const struct in6_addr *internal,
 			 struct pcpd_map_decision *dec, bool checkpoint)
 {
-	struct pcpd_mapping *mapping;
-	struct pcpd_nft_mapping m = nft_mapping(req, internal, dec);
+	struct pcpd_mapping *mapping, next = planned(req, internal, dec);
+	struct pcpd_nft_mapping m = nft_of(&next, elem_timeout(dec->lifetime));
+	const struct pcpd_mapping *ex = dec->existing;
+	struct pcpd_nft_mapping old = ex ? nft_of(ex, 0) : m;
 	uint64_t now = now_seconds();
 	char ibuf[INET6_ADDRSTRLEN];
 	bool written = false;
@@ -324,24 +340,23 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	int err = 0;
 
 	/* The subscriber charged: a deleted mapping's, which may be the peer's. */
-	owner = dec->existing ? dec->existing->subscriber : subscriber_id(d, internal);
+	owner = ex ? ex->subscriber : subscriber_id(d, internal);
 	switch (dec->action) {
 	case PCPD_MAP_CREATE:
-		err = pcpd_nft_add(&d->nft, &m, false);
+		err = pcpd_nft_add(&d->nft, &m, NULL);
 		written = true;
 		break;
 	case PCPD_MAP_REFRESH:
 		/* Most renewals fall within the element's longer timeout. */
-		if (now + dec->lifetime <= dec->existing->elem_expires)
+		if (now + dec->lifetime <= ex->elem_expires &&
+		    map_filters_equal(ex->filters, ex->n_filters, dec->filters,
+				      dec->n_filters))
 			break;
-		err = pcpd_nft_add(&d->nft, &m, true);
+		err = pcpd_nft_add(&d->nft, &m, &old);
 		written = true;
 		break;
 	case PCPD_MAP_DELETE:
-		/* The element is keyed by the mapping's external side. */
-		memcpy(&m.external_addr, dec->existing->external_addr.s6_addr + 12, 4);
-		m.external_port = dec->existing->external_port;
-		err = pcpd_nft_del(&d->nft, &m);
+		err = pcpd_nft_del(&d->nft, &old);
 		break;
 	case PCPD_MAP_NONE:
 		break;
@@ -363,10 +378,10 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 		count_mapping(d, subscriber_id(d, internal), 1);
 	else if (dec->action == PCPD_MAP_DELETE)
 		count_mapping(d, owner, -1);
-	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s",
+	log_event("map action=%d internal=%s proto=%u port=%u external_port=%u lifetime=%u checkpoint=%s filters=%u",
 		  dec->action, addr_str(internal, ibuf), req->protocol,
 		  req->internal_port, dec->external_port, dec->lifetime,
-		  checkpoint ? "yes" : "no");
+		  checkpoint ? "yes" : "no", dec->n_filters);
 	return PCP_SUCCESS;
 }
 
@@ -418,9 +433,6 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	struct pcpd_map_decision dec;
 	bool was, checkpoint;
 
-	/* Not enforced yet, so refused: never accepted and ignored. */
-	if (req->n_filters)
-		return PCP_UNSUPP_OPTION;
 	/* Only IPv4 NAT so far. */
 	if (!pcp_addr_is_v4mapped(internal))
 		return PCP_UNSUPP_PROTOCOL;
@@ -455,6 +467,7 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	resp->external_addr = dec.external_addr;
 	resp->external_port = dec.external_port;
 	resp->prefer_failure = req->prefer_failure;
+	resp->filters = req->n_filters > 0;	/* processed, so echoed */
 	/* RFC 7767: the option is in the answer only when asked and honoured. */
 	resp->checkpoint = checkpoint && req->checkpoint;
 	return PCP_SUCCESS;

@@ -73,6 +73,7 @@ static inline uint32_t elem_timeout(uint32_t lifetime)
 	return lifetime > UINT32_MAX / 2 ? UINT32_MAX : 2 * lifetime;
 }
 
+struct pcpd_nft_mapping nft_of(const struct pcpd_mapping *m, uint32_t timeout);
 void nft_forget(struct pcpd *d, const struct pcpd_mapping *m);
 
 uint64_t now_seconds(void);

@@ -75,6 +75,8 @@ struct map_record map_record_of(const struct pcpd_mapping *m)
 	memcpy(r.external, m->external_addr.s6_addr + 12, 4);
 	memcpy(r.nonce, m->nonce, MAP_NONCE_LEN);
 	r.lifetime = m->expires > now ? (uint32_t)(m->expires - now) : 0;
+	r.n_filters = m->n_filters;
+	memcpy(r.filters, m->filters, sizeof(r.filters));
 	return r;
 }
 
@@ -145,16 +147,9 @@ void replica_poll(struct pcpd *d, uint64_t now)
 static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
 			 const char *why)
 {
-	struct pcpd_nft_mapping e = {
-		.protocol = m->protocol,
-		.external_port = m->external_port,
-		.internal_port = m->internal_port,
-	};
-
+	struct pcpd_nft_mapping e = nft_of(m, 0);
 	char ibuf[INET6_ADDRSTRLEN];
 
-	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
-	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
 	pcpd_nft_del(&d->nft, &e);
 	log_event("map-dropped internal=%s proto=%u port=%u external_port=%u why=\"%s\"",
 		  addr_str(&m->internal_addr, ibuf), m->protocol,
@@ -209,21 +204,9 @@ static struct pcpd_mapping mapping_of(const struct map_record *r, bool standby)
 	memcpy(m.internal_addr.s6_addr + 12, r->internal, 4);
 	memcpy(m.external_addr.s6_addr + 12, r->external, 4);
 	memcpy(m.nonce, r->nonce, PCP_NONCE_LEN);
+	m.n_filters = r->n_filters;
+	memcpy(m.filters, r->filters, sizeof(m.filters));
 	return m;
-}
-
-static struct pcpd_nft_mapping element_of(const struct map_record *r)
-{
-	struct pcpd_nft_mapping e = {
-		.protocol = r->proto,
-		.external_port = r->external_port,
-		.internal_port = r->internal_port,
-		.timeout = elem_timeout(r->lifetime),
-	};
-
-	memcpy(&e.internal_addr, r->internal, 4);
-	memcpy(&e.external_addr, r->external, 4);
-	return e;
 }
 
 /*
@@ -235,7 +218,7 @@ bool map_record_install(struct pcpd *d, const struct map_record *r,
 			bool standby, bool checkpoint, const char *event)
 {
 	struct pcpd_mapping m = mapping_of(r, standby);
-	struct pcpd_nft_mapping e = element_of(r);
+	struct pcpd_nft_mapping e = nft_of(&m, elem_timeout(r->lifetime));
 	struct pcpd_ckpt_rule rule = ckpt_rule(&m);
 	struct pcpd_subscriber *sub;
 	char ibuf[INET6_ADDRSTRLEN];
@@ -252,7 +235,7 @@ bool map_record_install(struct pcpd *d, const struct map_record *r,
 			  m.internal_port, m.external_port, msg);
 		return false;
 	}
-	err = pcpd_nft_add(&d->nft, &e, false);
+	err = pcpd_nft_add(&d->nft, &e, NULL);
 	if (err) {
 		log_event("%s-failed internal=%s proto=%u port=%u reason=nftables:%s",
 			  event, addr_str(&m.internal_addr, ibuf), m.protocol,
@@ -287,20 +270,28 @@ bool map_record_install(struct pcpd *d, const struct map_record *r,
 static void standby_map(struct pcpd *d, const struct map_record *r)
 {
 	struct pcpd_mapping m = mapping_of(r, true);
-	struct pcpd_nft_mapping e = element_of(r);
+	struct pcpd_nft_mapping e = nft_of(&m, elem_timeout(r->lifetime)), was;
 	struct pcpd_mapping *old;
+	bool same;
 
 	old = pcpd_map_lookup(&d->table, &m.internal_addr, m.protocol,
 			      m.internal_port);
 	/* A refresh on the peer: the same mapping, with a new lifetime. */
 	if (old && old->standby && old->external_port == m.external_port &&
-	    !memcmp(&old->external_addr, &m.external_addr, sizeof(m.external_addr)) &&
-	    (m.expires <= old->elem_expires || !pcpd_nft_add(&d->nft, &e, true))) {
-		if (m.expires > old->elem_expires)
-			old->elem_expires = now_seconds() + e.timeout;
-		old->expires = m.expires;
-		memcpy(old->nonce, m.nonce, PCP_NONCE_LEN);
-		return;
+	    !memcmp(&old->external_addr, &m.external_addr, sizeof(m.external_addr))) {
+		same = map_filters_equal(old->filters, old->n_filters, m.filters,
+					 m.n_filters);
+		was = nft_of(old, 0);
+		if ((m.expires <= old->elem_expires && same) ||
+		    !pcpd_nft_add(&d->nft, &e, &was)) {
+			if (m.expires > old->elem_expires || !same)
+				old->elem_expires = now_seconds() + e.timeout;
+			old->expires = m.expires;
+			memcpy(old->nonce, m.nonce, PCP_NONCE_LEN);
+			old->n_filters = m.n_filters;
+			memcpy(old->filters, m.filters, sizeof(m.filters));
+			return;
+		}
 	}
 	/* The peer's view wins: it is the one clients were answered from. */
 	if (old)
