@@ -5,8 +5,9 @@
 # connection protected with PCP's CHECKPOINT_REQUIRED keeps working when
 # the active NAT dies, with every byte delivered and no reset, while an
 # unprotected connection beside it stalls and costs no replication.  A
-# check-pointed MAP mapping survives too: after the takeover it still
-# takes new inbound connections, its refresh with its nonce is accepted
+# check-pointed MAP mapping, filtered to the server, survives too: after
+# the takeover it still takes new inbound connections, its FILTER with it,
+# its refresh with its nonce is accepted
 # (and one with another nonce refused), and the clients are told of the
 # new epoch.  The dead node comes back as backup, resynchronises, and
 # takes over again.
@@ -50,7 +51,7 @@ ktap_result "pcpc: MAP for the client's port 40000 with CHECKPOINT_REQUIRED is g
 
 # A mapping for a service in the client: inbound connections to it.
 ha_service 40002
-map=$(ha_map 40002)
+map=$(ha_map 40002 --filter $HA_SERVER/32)
 echo "# pcpc: $map"
 eport=$(ha_json external_port "$map")
 nonce=$(ha_json nonce "$map")
@@ -68,9 +69,10 @@ ktap_check "nat-b holds it and the mapping's inbound connection, and only them" 
 	ha_wait 10 ha_status_is nat-b external 2
 ktap_check "nf_ckpt on nat-a says the peer holds it" \
 	ha_wait 5 eval 'ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=40000 .*sync=done"'
-ktap_check "pcpd on nat-b holds both check-pointed mappings on standby" \
+ktap_check "pcpd on nat-b holds both check-pointed mappings on standby, with 40002's FILTER" \
 	ha_wait 10 eval 'ha_status_is nat-b maps_peer 2 &&
-		[ "$(grep -c "standby-map .*port=4000[02] " "$HA_RUN/nat-b.pcpd.log")" -ge 2 ]'
+		[ "$(grep -c "standby-map .*port=4000[02] " "$HA_RUN/nat-b.pcpd.log")" -ge 2 ] &&
+		ip netns exec nat-b nft list set ip pcpd allowed_tcp | grep -q " . $HA_SERVER . 0-65535"'
 sleep 2
 
 echo "# nat-a crashes: its processes killed, its links cut"
