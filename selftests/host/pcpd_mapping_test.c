@@ -13,7 +13,7 @@
 
 #include "mapping.h"
 
-#define PLAN 33
+#define PLAN 36
 
 
 static struct pcpd_map_table table;
@@ -249,6 +249,34 @@ static void test_filters(void)
 		   "an IPv6 FILTER on an IPv4 mapping is MALFORMED_OPTION");
 }
 
+/* Section 15: a freed port is not another host's for port_hold seconds. */
+static void test_port_hold(void)
+{
+	struct pcp_request a = map(IPPROTO_TCP, 7100, 600, "nonce-H-1234");
+	struct pcp_request b = map(IPPROTO_TCP, 7100, 600, "nonce-B-1234");
+	struct in6_addr other = ktap_v4("192.0.2.3");
+	struct pcpd_map_decision d;
+
+	table.cfg.port_hold = 120;
+	d = run(&a, 6000);
+	a.lifetime = 0;
+	run(&a, 6001);
+	a.lifetime = 600;
+	b.external_port = 7100;
+	pcpd_map_decide(&table, &b, &other, 2, 0, 6010, &d);
+	ktap_check(d.result == PCP_SUCCESS && d.external_port != 7100,
+		   "a port freed 9 s ago is not handed to another host");
+	d = run(&a, 6010);
+	ktap_check(d.result == PCP_SUCCESS && d.external_port == 7100,
+		   "...but its last holder gets it back");
+	a.lifetime = 0;
+	run(&a, 6011);
+	pcpd_map_decide(&table, &b, &other, 2, 0, 6011 + 120, &d);
+	ktap_check(d.result == PCP_SUCCESS && d.external_port == 7100,
+		   "after port_hold (120 s) another host may have it");
+	table.cfg.port_hold = 0;
+}
+
 int main(void)
 {
 	struct pcpd_map_config cfg = {
@@ -267,6 +295,7 @@ int main(void)
 	test_ports();
 	test_protocols_and_quota();
 	test_filters();
+	test_port_hold();
 	pcpd_map_table_free(&table);
 
 	return ktap_done(PLAN);

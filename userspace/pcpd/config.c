@@ -504,6 +504,13 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		return set_path(c->control, value, err, len);
 	if (!strcmp(key, "state"))
 		return set_path(c->state, value, err, len);
+	if (!strcmp(key, "port-hold")) {
+		if (parse_decimal(value, 86400, &lo))
+			return fail(err, len, "port-hold: '%s' is not a number of seconds from 0 to 86400",
+				    value);
+		c->map.port_hold = (uint32_t)lo;
+		return 0;
+	}
 	if (!strcmp(key, "sync-wait")) {
 		if (parse_decimal(value, 10000, &lo))
 			return fail(err, len, "sync-wait: '%s' is not a number of milliseconds from 0 to 10000",
@@ -522,6 +529,7 @@ int pcpd_config_init(struct pcpd_config *c)
 	c->map = (struct pcpd_map_config){
 		.port_min = 1024, .port_max = 65535,
 		.lifetime_min = 120, .lifetime_max = 86400, .quota = 64,
+		.port_hold = 120,
 	};
 	strcpy(c->control, "/run/pcpd.sock");
 	c->sync_wait_ms = 500;

@@ -27,6 +27,44 @@ static unsigned int bucket_of(const struct in6_addr *addr, uint8_t protocol,
 	return h % PCPD_MAP_BUCKETS;
 }
 
+/* Who a freed port is kept for: its last internal endpoint. */
+static uint32_t holder_of(const struct in6_addr *internal, uint8_t protocol,
+			  uint16_t port)
+{
+	uint32_t h = 2166136261u;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ internal->s6_addr[i]) * 16777619u;
+	h = (h ^ protocol) * 16777619u;
+	return (h ^ port) * 16777619u;
+}
+
+/* Is PORT kept back at NOW for some host other than HOLDER? */
+static bool port_held(const struct pcpd_map_table *t, uint8_t protocol,
+		      uint16_t port, uint32_t holder, uint64_t now)
+{
+	const struct pcpd_port_hold *h = &t->held[proto_index(protocol)][port];
+
+	return now < h->until && h->holder != holder;
+}
+
+/*
+ * A mapping's external port, freed at NOW, is not handed to another host
+ * for port_hold seconds (RFC 6887 section 15): traffic meant for the last
+ * holder must not reach a new one.  Its own endpoint may have it back.
+ */
+static void hold_port(struct pcpd_map_table *t, const struct pcpd_mapping *m,
+		      uint64_t now)
+{
+	struct pcpd_port_hold *h = &t->held[proto_index(m->protocol)][m->external_port];
+
+	if (!t->cfg.port_hold || now > UINT32_MAX - t->cfg.port_hold)
+		return;
+	h->until = (uint32_t)now + t->cfg.port_hold;
+	h->holder = holder_of(&m->internal_addr, m->protocol, m->internal_port);
+}
+
 static bool port_used(const struct pcpd_map_table *t, uint8_t protocol,
 		      uint16_t port)
 {
@@ -53,7 +91,9 @@ int pcpd_map_table_init(struct pcpd_map_table *t,
 	t->cfg = *cfg;
 	t->ports_used[0] = calloc(1, 65536 / 8);
 	t->ports_used[1] = calloc(1, 65536 / 8);
-	if (!t->ports_used[0] || !t->ports_used[1]) {
+	t->held[0] = calloc(65536, sizeof(*t->held[0]));
+	t->held[1] = calloc(65536, sizeof(*t->held[1]));
+	if (!t->ports_used[0] || !t->ports_used[1] || !t->held[0] || !t->held[1]) {
 		pcpd_map_table_free(t);
 		return -1;
 	}
@@ -74,7 +114,10 @@ void pcpd_map_table_free(struct pcpd_map_table *t)
 	}
 	free(t->ports_used[0]);
 	free(t->ports_used[1]);
+	free(t->held[0]);
+	free(t->held[1]);
 	t->ports_used[0] = t->ports_used[1] = NULL;
+	t->held[0] = t->held[1] = NULL;
 	t->count = 0;
 }
 
@@ -101,16 +144,20 @@ static uint32_t clamp_lifetime(const struct pcpd_map_config *cfg, uint32_t l)
 	return l;
 }
 
-/* Ports PCP itself uses are never handed out (RFC 6887 section 11.3). */
+/*
+ * Ports PCP itself uses are never handed out (RFC 6887 section 11.3), nor
+ * one in use or kept back for a host other than HOLDER.
+ */
 static bool port_allowed(const struct pcpd_map_table *t, uint8_t protocol,
-			 uint16_t port)
+			 uint16_t port, uint32_t holder, uint64_t now)
 {
 	if (port < t->cfg.port_min || port > t->cfg.port_max)
 		return false;
 	if (protocol == IPPROTO_UDP &&
 	    (port == PCP_CLIENT_PORT || port == PCP_SERVER_PORT))
 		return false;
-	return !port_used(t, protocol, port);
+	return !port_used(t, protocol, port) &&
+	       !port_held(t, protocol, port, holder, now);
 }
 
 /* All zeros, IPv6 or IPv4-mapped: the client has no preference. */
@@ -128,9 +175,11 @@ static bool addr_unspecified(const struct in6_addr *a)
  * internal port on.  0 if none.
  */
 static uint16_t choose_port(const struct pcpd_map_table *t,
-			    const struct pcp_request *req)
+			    const struct pcp_request *req,
+			    const struct in6_addr *internal, uint64_t now)
 {
 	uint32_t span = (uint32_t)t->cfg.port_max - t->cfg.port_min + 1;
+	uint32_t holder = holder_of(internal, req->protocol, req->internal_port);
 	uint32_t i, start;
 	uint16_t port;
 	bool addr_ok;
@@ -139,7 +188,7 @@ static uint16_t choose_port(const struct pcpd_map_table *t,
 		  !memcmp(&req->external_addr, &t->cfg.external_addr,
 			  sizeof(req->external_addr));
 	if (addr_ok && req->external_port &&
-	    port_allowed(t, req->protocol, req->external_port))
+	    port_allowed(t, req->protocol, req->external_port, holder, now))
 		return req->external_port;
 	if (req->prefer_failure)
 		return 0;
@@ -149,22 +198,25 @@ static uint16_t choose_port(const struct pcpd_map_table *t,
 		req->internal_port - t->cfg.port_min : 0;
 	for (i = 0; i < span; i++) {
 		port = (uint16_t)(t->cfg.port_min + (start + i) % span);
-		if (port_allowed(t, req->protocol, port))
+		if (port_allowed(t, req->protocol, port, holder, now))
 			return port;
 	}
 	return 0;
 }
 
 bool pcpd_map_port_allowed(const struct pcpd_map_table *t, uint8_t protocol,
-			   uint16_t port)
+			   uint16_t port, const struct in6_addr *internal,
+			   uint16_t internal_port, uint64_t now)
 {
-	return port_allowed(t, protocol, port);
+	return port_allowed(t, protocol, port,
+			    holder_of(internal, protocol, internal_port), now);
 }
 
 uint16_t pcpd_map_choose_port(const struct pcpd_map_table *t,
-			      const struct pcp_request *req)
+			      const struct pcp_request *req,
+			      const struct in6_addr *internal, uint64_t now)
 {
-	return choose_port(t, req);
+	return choose_port(t, req, internal, now);
 }
 
 static void decide_error(struct pcpd_map_decision *d, uint8_t result,
@@ -312,7 +364,7 @@ void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
 		decide_error(d, PCP_USER_EX_QUOTA, PCP_SHORT_ERROR_LIFETIME);
 		return;
 	}
-	d->external_port = choose_port(t, req);
+	d->external_port = choose_port(t, req, internal, now);
 	if (!d->external_port) {
 		decide_error(d, req->prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL :
 			     PCP_NO_RESOURCES, PCP_SHORT_ERROR_LIFETIME);
@@ -355,6 +407,7 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 	case PCPD_MAP_NONE:
 		return NULL;
 	case PCPD_MAP_DELETE:
+		hold_port(t, d->existing, now);
 		unlink_mapping(t, d->existing);
 		return NULL;
 	case PCPD_MAP_REFRESH:
@@ -412,8 +465,10 @@ struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
 	return m;
 }
 
-void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m)
+void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m,
+		     uint64_t now)
 {
+	hold_port(t, m, now);
 	unlink_mapping(t, m);
 }
 
@@ -445,6 +500,7 @@ unsigned int pcpd_map_expire(struct pcpd_map_table *t, uint64_t now,
 			if (m->expires <= now) {
 				if (gone)
 					gone(arg, m);
+				hold_port(t, m, m->expires);
 				unlink_mapping(t, m);
 				n++;
 			}

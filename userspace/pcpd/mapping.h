@@ -37,6 +37,13 @@ struct pcpd_map_config {
 	uint16_t port_min, port_max;	/* external ports handed out */
 	uint32_t lifetime_min, lifetime_max;
 	unsigned int quota;		/* mappings a subscriber may hold */
+	uint32_t port_hold;		/* seconds a freed port is kept back */
+};
+
+/* A freed external port, kept back from other hosts (section 15). */
+struct pcpd_port_hold {
+	uint32_t until;			/* monotonic seconds */
+	uint32_t holder;		/* hash of its last internal endpoint */
 };
 
 #define PCPD_MAP_BUCKETS	4096
@@ -45,6 +52,7 @@ struct pcpd_map_table {
 	struct pcpd_map_config cfg;
 	struct pcpd_mapping *buckets[PCPD_MAP_BUCKETS];
 	uint8_t *ports_used[2];		/* bitmaps, TCP and UDP */
+	struct pcpd_port_hold *held[2];	/* 65536 each, TCP and UDP */
 	unsigned int count;
 };
 
@@ -100,15 +108,19 @@ struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
  */
 struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
 				     const struct pcpd_mapping *m);
-void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m);
+void pcpd_map_remove(struct pcpd_map_table *t, struct pcpd_mapping *m,
+		     uint64_t now);
 /*
- * For PEER: may external PORT be handed out (in range, not PCP's, no
- * mapping on it)?  And the port a new binding should get, as for MAP.
+ * For PEER: may external PORT be handed out to INTERNAL's INTERNAL_PORT
+ * at NOW (in range, not PCP's, no mapping on it, not kept back for
+ * another host)?  And the port a new binding should get, as for MAP.
  */
 bool pcpd_map_port_allowed(const struct pcpd_map_table *t, uint8_t protocol,
-			   uint16_t port);
+			   uint16_t port, const struct in6_addr *internal,
+			   uint16_t internal_port, uint64_t now);
 uint16_t pcpd_map_choose_port(const struct pcpd_map_table *t,
-			      const struct pcp_request *req);
+			      const struct pcp_request *req,
+			      const struct in6_addr *internal, uint64_t now);
 
 /* The mapping holding external PORT of PROTOCOL, if any. */
 struct pcpd_mapping *pcpd_map_by_external(struct pcpd_map_table *t,

@@ -661,6 +661,7 @@ static const struct option options[] = {
 	{ "control", required_argument, NULL, 'k' },
 	{ "state", required_argument, NULL, 'k' },
 	{ "sync-wait", required_argument, NULL, 'k' },
+	{ "port-hold", required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -750,6 +751,7 @@ static void config_reload(struct pcpd *d)
 	d->table.cfg.lifetime_min = new.map.lifetime_min;
 	d->table.cfg.lifetime_max = new.map.lifetime_max;
 	d->table.cfg.quota = new.map.quota;
+	d->table.cfg.port_hold = new.map.port_hold;
 	pcpd_subscribers_reclass(&d->subs);
 	log_event("reloaded config=%s classes=%u lifetime=%u-%u quota=%u",
 		  d->config_path ? d->config_path : "none", new.policy.n_classes,

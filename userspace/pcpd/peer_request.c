@@ -141,6 +141,7 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 			      struct pcpd_flow *f, uint32_t lifetime,
 			      bool *created)
 {
+	struct in6_addr in6 = { 0 };
 	struct in_addr ext;
 	uint32_t timeout;
 	uint16_t want;
@@ -158,6 +159,8 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 		return PCP_NO_RESOURCES;
 	}
 
+	in6.s6_addr[10] = in6.s6_addr[11] = 0xff;
+	memcpy(in6.s6_addr + 12, &f->internal, 4);
 	memcpy(&ext, d->table.cfg.external_addr.s6_addr + 12, 4);
 	if (pcp_addr_is_v4mapped(&req->external_addr) &&
 	    memcmp(req->external_addr.s6_addr + 12, "\0\0\0\0", 4) &&
@@ -165,10 +168,11 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 		return PCP_CANNOT_PROVIDE_EXTERNAL;
 	/* A port pcpd hands out, and no MAP mapping's (section 12.3). */
 	if (req->external_port &&
-	    !pcpd_map_port_allowed(&d->table, f->protocol, req->external_port))
+	    !pcpd_map_port_allowed(&d->table, f->protocol, req->external_port,
+				   &in6, f->internal_port, now_seconds()))
 		return PCP_CANNOT_PROVIDE_EXTERNAL;
 	f->external = ext;
-	f->external_port = pcpd_map_choose_port(&d->table, req);
+	f->external_port = pcpd_map_choose_port(&d->table, req, &in6, now_seconds());
 	if (!f->external_port)
 		return PCP_NO_RESOURCES;
 	want = f->external_port;
@@ -181,7 +185,8 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 	/* The NAT gave another port: kept only if one pcpd may hand out. */
 	if (f->external_port != want &&
 	    (req->external_port ||
-	     !pcpd_map_port_allowed(&d->table, f->protocol, f->external_port))) {
+	     !pcpd_map_port_allowed(&d->table, f->protocol, f->external_port,
+				    &in6, f->internal_port, now_seconds()))) {
 		pcpd_ct_delete(&d->peers, f);
 		return req->external_port ? PCP_CANNOT_PROVIDE_EXTERNAL :
 					    PCP_NO_RESOURCES;

@@ -158,7 +158,7 @@ static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
 		ckpt_release(d, m, why);
 	replica_unmap(d, m);
 	count_mapping(d, m->subscriber, -1);
-	pcpd_map_remove(&d->table, m);
+	pcpd_map_remove(&d->table, m, now_seconds());
 }
 
 /*
