@@ -4,7 +4,9 @@
 # The main job, end to end: on an HA NAT pair run by keepalived, a TCP
 # connection protected with PCP's CHECKPOINT_REQUIRED keeps working when
 # the active NAT dies, with every byte delivered and no reset, while an
-# unprotected connection beside it stalls and costs no replication.  A
+# unprotected connection beside it stalls and costs no replication; a
+# protected UDP stream carries on too, its connection adopted (still
+# protected) on the new master.  A
 # check-pointed MAP mapping, filtered to the server, survives too: after
 # the takeover it still takes new inbound connections, its FILTER with it,
 # its refresh with its nonce is accepted
@@ -24,12 +26,13 @@ in_guest "$@"
 MARK=0x80000000
 
 flagged() { ip netns exec "$1" conntrack -L -p tcp --sport "$2" -m $MARK/$MARK 2>/dev/null | grep -c ESTABLISHED; }
+flagged_udp() { ip netns exec "$1" conntrack -L -p udp --sport "$2" -m $MARK/$MARK 2>/dev/null | grep -c "src=$HA_CLIENT"; }
 
 [ -x "$SYNCD" ] || ktap_skip_all "ckpt-syncd is not built (run 'make')"
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 ha_topology || ktap_skip_all "cannot build the topology"
 
-ktap_plan 25
+ktap_plan 27
 
 ha_syncd nat-a && ha_syncd nat-b
 ha_keepalived nat-a 150
@@ -42,12 +45,17 @@ ktap_check "the ckpt-syncd pair is up" \
 
 ha_stream_server protected 9000
 ha_stream_server unprotected 9001
+ha_udp_server protudp 9002
 sleep 0.5
 out=$(ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p tcp --port 40000 \
 	--checkpoint --lifetime 600)
 echo "# pcpc: $out"
-ktap_result "pcpc: MAP for the client's port 40000 with CHECKPOINT_REQUIRED is granted" \
-	$([[ $out == *'"checkpoint_granted":true'* ]]; echo $?)
+udp=$(ip netns exec client "$PCPC" -j -s $HA_VIP_IN map -p udp --port 40003 \
+	--checkpoint --lifetime 600)
+echo "# pcpc: $udp"
+ktap_result "pcpc: MAPs for the client's TCP port 40000 and UDP port 40003 with CHECKPOINT_REQUIRED are granted" \
+	$([[ $out == *'"checkpoint_granted":true'* ]] &&
+	  [[ $udp == *'"checkpoint_granted":true'* ]]; echo $?)
 
 # A mapping for a service in the client: inbound connections to it.
 ha_service 40002
@@ -61,22 +69,24 @@ ktap_result "pcpc: a check-pointed MAP of port 40002 (external port $eport), rea
 
 ha_stream protected 40000 9000
 ha_stream unprotected 40001 9001
-ktap_check "the stream from port 40000 is flagged on nat-a" \
-	ha_wait 10 eval '[ "$(flagged nat-a 40000)" = 1 ]'
-# Two connections are flagged: the stream, and the inbound one that went
-# through the check-pointed mapping (closed, it waits in TIME_WAIT).
-ktap_check "nat-b holds it and the mapping's inbound connection, and only them" \
-	ha_wait 10 ha_status_is nat-b external 2
+ha_udp_stream protudp 40003 9002
+ktap_check "the streams from TCP port 40000 and UDP port 40003 are flagged on nat-a" \
+	ha_wait 10 eval '[ "$(flagged nat-a 40000)" = 1 ] && [ "$(flagged_udp nat-a 40003)" = 1 ]'
+# Three connections are flagged: the streams, and the inbound one that
+# went through the check-pointed mapping (closed, it waits in TIME_WAIT).
+ktap_check "nat-b holds them and the mapping's inbound connection, and only them" \
+	ha_wait 10 ha_status_is nat-b external 3
 ktap_check "nf_ckpt on nat-a says the peer holds it" \
 	ha_wait 5 eval 'ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=40000 .*sync=done"'
 ktap_check "pcpd on nat-b holds both check-pointed mappings on standby, with 40002's FILTER" \
-	ha_wait 10 eval 'ha_status_is nat-b maps_peer 2 &&
+	ha_wait 10 eval 'ha_status_is nat-b maps_peer 3 &&
 		[ "$(grep -c "standby-map .*port=4000[02] " "$HA_RUN/nat-b.pcpd.log")" -ge 2 ] &&
 		ip netns exec nat-b nft list set ip pcpd allowed_tcp | grep -q " . $HA_SERVER . 0-65535"'
 sleep 2
 
 echo "# nat-a crashes: its processes killed, its links cut"
 lines_at_crash=$(wc -l < "$HA_RUN/protected.rx")
+udp_at_crash=$(wc -l < "$HA_RUN/protudp.rx")
 unprotected_at_crash=$(wc -l < "$HA_RUN/unprotected.rx")
 ktap_result "both streams flowed through nat-a ($lines_at_crash and $unprotected_at_crash lines)" \
 	$([ "$lines_at_crash" -gt 20 ] && [ "$unprotected_at_crash" -gt 20 ]; echo $?)
@@ -85,14 +95,17 @@ ip netns exec client "$PCPC" -j -s $HA_VIP_IN watch --timeout 30 > "$HA_RUN/anno
 watcher=$!
 ktap_check "nat-b becomes master and opens its gate" ha_wait 15 ha_master nat-b
 ktap_result "its notify script committed nat-a's state (ckpt-syncd -c)" \
-	$([ "$(ha_status nat-b commits)" = 1 ] && [ "$(ha_status nat-b commit_created)" = 2 ]; echo $?)
+	$([ "$(ha_status nat-b commits)" = 1 ] && [ "$(ha_status nat-b commit_created)" = 3 ]; echo $?)
 ktap_check "the protected stream carries on through nat-b" \
 	ha_wait 20 eval '[ "$(wc -l < "$HA_RUN/protected.rx")" -gt $((lines_at_crash + 40)) ]'
+ktap_check "the protected UDP stream carries on through nat-b ($udp_at_crash datagrams before), still flagged there" \
+	ha_wait 20 eval '[ "$(wc -l < "$HA_RUN/protudp.rx")" -gt $((udp_at_crash + 40)) ] &&
+		[ "$(flagged_udp nat-b 40003)" = 1 ]'
 ktap_result "nat-b has the protected connection, flagged and adopted" \
 	$([ "$(flagged nat-b 40000)" = 1 ] &&
 	  ip netns exec nat-b "$CKPTCTL" list | grep -q "sport=40000"; echo $?)
 ktap_result "pcpd on nat-b took both mappings over and began a new epoch" \
-	$(grep -q "takeover epoch=0 mappings=2 adopted=2" "$HA_RUN/nat-b.pcpd.log"; echo $?)
+	$(grep -q "takeover epoch=0 mappings=3 adopted=3" "$HA_RUN/nat-b.pcpd.log"; echo $?)
 wait $watcher
 echo "# announcement: $(cat "$HA_RUN/announce")"
 ktap_result "the client heard an unsolicited ANNOUNCE with the new epoch" \
@@ -116,24 +129,29 @@ ha_nat_tables nat-a
 ha_syncd nat-a
 ha_pcpd nat-a
 ha_keepalived nat-a 150
-# The stream, and the inbound connections before and after the crash.
-ktap_check "nat-a resynchronises: it holds the three flagged connections again" \
-	ha_wait 20 ha_status_is nat-a external 3
-ktap_check "...and both mappings, on standby for its pcpd" \
-	ha_wait 10 ha_status_is nat-a maps_peer 2
+# The streams, and the inbound connections before and after the crash.
+ktap_check "nat-a resynchronises: it holds the four flagged connections again" \
+	ha_wait 20 ha_status_is nat-a external 4
+ktap_check "...and the three mappings, on standby for its pcpd" \
+	ha_wait 10 ha_status_is nat-a maps_peer 3
 ktap_result "nat-a stays backup (no preemption)" $(! ha_master nat-a; echo $?)
 
 echo "# fail back: keepalived on nat-b stops"
 kill "$(cat "$HA_RUN/nat-b.keepalived.ppid")"
 ktap_check "nat-a becomes master again" ha_wait 15 ha_master nat-a
 ktap_check "...and its pcpd takes both mappings back" \
-	ha_wait 5 grep -q "takeover epoch=0 mappings=2 adopted=2" "$HA_RUN/nat-a.pcpd.log"
+	ha_wait 5 grep -q "takeover epoch=0 mappings=3 adopted=3" "$HA_RUN/nat-a.pcpd.log"
 sleep 3
 
 ktap_check "the protected stream: every byte delivered, no reset, through both failovers" \
 	ha_stream_stop protected
 ktap_expect_fail "the unprotected stream did not survive the crash" \
 	ha_stream_stop unprotected
+touch "$HA_RUN/protudp.stop"
+udp_sent=$(wc -l < "$HA_RUN/protudp.tx")
+udp_got=$(wc -l < "$HA_RUN/protudp.rx")
+ktap_result "the protected UDP stream: $udp_got of $udp_sent datagrams, through both failovers" \
+	$([ "$udp_got" -ge $((udp_sent * 9 / 10)) ]; echo $?)
 pkill -f "sourceport=40001" 2>/dev/null
 
 for f in "$HA_RUN"/*.syncd.log "$HA_RUN"/*.pcpd.log; do

@@ -5,7 +5,8 @@
 # becomes an endpoint rule charged to the subscriber, and a connection
 # through the mapping is flagged; the option is in the answer only when
 # honoured; one subscriber's quota and rate run out without touching
-# another's; a renewal without the option and a delete remove the rule;
+# another's; a renewal without the option and a delete remove the rule
+# and the flags of the connections it made;
 # stopping pcpd removes them all.
 #
 #   client  192.0.2.2 ---+
@@ -47,7 +48,7 @@ ip netns exec nat "$PCPD" --listen 192.0.2.1 --listen 10.0.3.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 17
+ktap_plan 18
 
 out=$(pcpc map -p tcp --port 6000 --checkpoint --nonce $NONCE)
 echo "# $out"
@@ -90,6 +91,10 @@ ktap_result "renewing tcp/6000 without the option succeeds, not check-pointed" \
 	$(granted "$out" false; echo $?)
 ktap_result "...and its rule is gone" \
 	$(! has_rule 6 192.0.2.2 6000 3221225986; echo $?)
+ktap_result "...and so is the flag of the connection it had flagged" \
+	$(! nat conntrack -L -p tcp --dport 6000 -m $MARK/$MARK 2>/dev/null |
+	  grep -q "src=192.0.2.2" &&
+	  grep -q "checkpoint-released internal=192.0.2.2 proto=6 port=6000 why=renewed without the option connections_cleared=1" "$LOG"; echo $?)
 
 out=$(pcpc map -p tcp --port 6003 --checkpoint --nonce $NONCE2)
 ktap_result "with a place free again, tcp/6003 is granted on renewal" \

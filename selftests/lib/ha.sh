@@ -321,6 +321,31 @@ ha_stream()
 	) &
 }
 
+# ha_udp_stream NAME SPORT DPORT: as ha_stream, over UDP, one datagram a
+# line; the server (ha_udp_server NAME DPORT) appends what it gets to
+# NAME.rx.
+ha_udp_server()
+{
+	ip netns exec server socat -u UDP-RECV:"$2" OPEN:"$HA_RUN/$1.rx",creat,trunc &
+}
+
+ha_udp_stream()
+{
+	local name=$1 sport=$2 dport=$3 d=$HA_RUN
+
+	rm -f "$d/$name.stop"
+	(
+		i=0
+		while [ ! -e "$d/$name.stop" ]; do
+			echo "$name line $i"
+			i=$((i + 1))
+			sleep 0.05
+		done | tee "$d/$name.tx" |
+			ip netns exec client socat -u - \
+				UDP:$HA_SERVER:"$dport",sourceport="$sport"
+	) &
+}
+
 # ha_stream_stop NAME: end the stream; true if its sender finished well
 # within 10 s and the server received every byte sent.
 ha_stream_stop()

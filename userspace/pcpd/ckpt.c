@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -338,4 +339,89 @@ int pcpd_ckpt_sync_read(struct pcpd_ckpt *c, pcpd_ckpt_done_fn done,
 		}
 	}
 	return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+}
+
+/* The connections a dump found through one endpoint. */
+struct endpoint_dump {
+	const struct pcpd_ckpt_rule *rule;
+	struct pcpd_ckpt_flow *found;
+	unsigned int n, cap;
+	bool failed;
+};
+
+struct dumped {
+	struct pcpd_ckpt_flow orig, reply;
+	bool has_orig, has_reply;
+};
+
+static int on_dumped_attr(const struct nlattr *a, void *data)
+{
+	struct dumped *e = data;
+
+	if (mnl_attr_get_type(a) == NF_CKPT_A_TUPLE) {
+		e->has_orig = true;
+		mnl_attr_parse_nested(a, on_tuple_attr, &e->orig);
+	} else if (mnl_attr_get_type(a) == NF_CKPT_A_REPLY) {
+		e->has_reply = true;
+		mnl_attr_parse_nested(a, on_tuple_attr, &e->reply);
+	}
+	return MNL_CB_OK;
+}
+
+static int on_dumped(const struct nlmsghdr *nlh, void *data)
+{
+	struct endpoint_dump *d = data;
+	const struct pcpd_ckpt_rule *r = d->rule;
+	struct pcpd_ckpt_flow *grown;
+	struct dumped e = { 0 };
+
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_dumped_attr, &e);
+	if (!e.has_orig || !e.has_reply || e.orig.protocol != r->protocol)
+		return MNL_CB_OK;
+	if (!(e.orig.src.s_addr == r->internal_addr.s_addr &&
+	      e.orig.sport == r->internal_port) &&
+	    !(e.reply.src.s_addr == r->internal_addr.s_addr &&
+	      e.reply.sport == r->internal_port))
+		return MNL_CB_OK;
+	if (d->n == d->cap) {
+		grown = realloc(d->found, (d->cap ? 2 * d->cap : 16) * sizeof(*grown));
+		if (!grown) {
+			d->failed = true;
+			return MNL_CB_OK;
+		}
+		d->found = grown;
+		d->cap = d->cap ? 2 * d->cap : 16;
+	}
+	d->found[d->n++] = e.orig;
+	return MNL_CB_OK;
+}
+
+int pcpd_ckpt_clear_endpoint(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
+			     uint32_t owner, pcpd_ckpt_keep_fn keep, void *arg)
+{
+	struct endpoint_dump d = { .rule = r };
+	const char *msg;
+	char buf[512];
+	struct nlmsghdr *nlh;
+	unsigned int i;
+	int err, n = 0;
+
+	if (!c->family)
+		return -EOPNOTSUPP;
+	nlh = request(c, buf, c->family, NF_CKPT_CMD_ENTRY_GET);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, owner);
+	err = transact(c, nlh, on_dumped, &d, NULL);
+	/* The dump's requests go after it: one socket, one answer at a time. */
+	for (i = 0; !err && i < d.n; i++) {
+		if (keep && keep(arg, &d.found[i]))
+			continue;
+		d.found[i].owner = owner;
+		if (!pcpd_ckpt_flag(c, &d.found[i], false, &msg))
+			n++;
+	}
+	free(d.found);
+	if (!err && d.failed)
+		err = -ENOMEM;
+	return err ? err : n;
 }

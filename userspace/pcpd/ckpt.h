@@ -58,6 +58,15 @@ int pcpd_ckpt_flag(struct pcpd_ckpt *c, const struct pcpd_ckpt_flow *f,
 		   bool set, const char **msg);
 
 /*
+ * Clear the flags of OWNER's connections through endpoint R: from it
+ * (original source), or to it after DNAT (reply source); but not those
+ * KEEP (if given) says to keep.  The number cleared, or a negative errno.
+ */
+typedef bool (*pcpd_ckpt_keep_fn)(void *arg, const struct pcpd_ckpt_flow *f);
+int pcpd_ckpt_clear_endpoint(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
+			     uint32_t owner, pcpd_ckpt_keep_fn keep, void *arg);
+
+/*
  * nf_ckpt's sync notifications: which flagged connections the backup now
  * holds.  Open returns the socket to poll, or a negative errno; read
  * hands each connection reported held to DONE, until none is left (0) or

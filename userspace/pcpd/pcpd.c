@@ -107,7 +107,33 @@ struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
 	return r;
 }
 
-/* The rule of a check-pointed mapping going away, or no longer wanted. */
+/*
+ * A connection a mapping's rule flagged that a check-pointed PEER of it
+ * borrowed: the PEER keeps the flag, and owns it from now on.
+ */
+static bool keep_peer_flag(void *arg, const struct pcpd_ckpt_flow *cf)
+{
+	struct pcpd_flow f = {
+		.protocol = cf->protocol,
+		.internal = cf->src,
+		.internal_port = cf->sport,
+		.remote = cf->dst,
+		.remote_port = cf->dport,
+	};
+	struct pcpd_peer *peer = pcpd_peer_find(&((struct pcpd *)arg)->peers, &f);
+
+	if (!peer || !peer->checkpoint)
+		return false;
+	peer->borrowed = false;
+	return true;
+}
+
+/*
+ * The rule of a check-pointed mapping going away, or no longer wanted; the
+ * connections it flagged are not wanted either (RFC 7767 section 3.2), so
+ * their flags go too, unless pcpd is stopping: a restart with a state file
+ * brings the mapping back, and its connections must stay protected.
+ */
 void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why)
 {
@@ -115,19 +141,26 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 	struct pcpd_subscriber *sub;
 	char ibuf[INET6_ADDRSTRLEN];
 	const char *msg = NULL;
-	int err;
+	int err, cleared = 0;
 
 	err = pcpd_ckpt_rule_del(&d->ckpt, &r, &msg);
 	if (err)
 		log_event("checkpoint-release-failed internal=%s port=%u reason=\"%s\"",
 			  addr_str(&m->internal_addr, ibuf), m->internal_port,
 			  msg ? msg : strerror(-err));
+	if (!d->stopping && pcpd_ckpt_available(&d->ckpt))
+		cleared = pcpd_ckpt_clear_endpoint(&d->ckpt, &r, m->subscriber,
+						   keep_peer_flag, d);
+	if (cleared < 0)
+		log_event("checkpoint-release-failed internal=%s port=%u reason=\"clearing its connections: %s\"",
+			  addr_str(&m->internal_addr, ibuf), m->internal_port,
+			  strerror(-cleared));
 	sub = pcpd_subscriber_get(&d->subs, m->subscriber, now_ms());
 	if (sub && sub->checkpointed)
 		sub->checkpointed--;
-	log_event("checkpoint-released internal=%s proto=%u port=%u why=%s",
+	log_event("checkpoint-released internal=%s proto=%u port=%u why=%s connections_cleared=%d",
 		  addr_str(&m->internal_addr, ibuf), m->protocol,
-		  m->internal_port, why);
+		  m->internal_port, why, cleared > 0 ? cleared : 0);
 }
 
 /* A subscriber's MAP mappings, counted against --quota. */
