@@ -17,9 +17,10 @@
 #include "ktap.h"
 #include "mapline.h"
 #include "maps.h"
+#include "util.h"
 #include "wire.h"
 
-#define PLAN 55
+#define PLAN 57
 
 static struct sync_entry tcp_entry(uint16_t sport)
 {
@@ -376,6 +377,26 @@ static void test_map_filters(void)
 	ktap_check(map_line_parse("proto=6 internal=10.0.0.2 internal_port=1 external=198.51.100.1 external_port=1 lifetime=1 nonce=a0a1a2a3a4a5a6a7a8a9aaab owner=1 filters=198.51.100.1/24:0",
 				  false, &back, &why) && strstr(why, "invalid"),
 		   "a line's FILTER with host bits is refused");
+	ktap_check(map_line_parse("proto=6 internal=10.0.0.2 internal_port=1 external=198.51.100.1 external_port=1 lifetime=1 nonce=a0a1a2a3a4a5a6a7a8a9aaab owner=1 filters=,,198.51.100.2/32:0,",
+				  false, &back, &why) && strstr(why, "invalid"),
+		   "a filters list with empty items is refused");
+}
+
+static bool keep_line(void *arg, char *line)
+{
+	snprintf(arg, 64, "%s", line);
+	return true;
+}
+
+/* A NUL inside a feed line must not hide the rest of it from the parser. */
+static void test_split_nul(void)
+{
+	char buf[] = "map a=1\0 filters=x\nrest", got[64] = "";
+	size_t left = split_lines(buf, sizeof(buf) - 1, keep_line, got);
+
+	ktap_check(!strcmp(got, "map a=1\x7f filters=x") && left == 4 &&
+		   !memcmp(buf, "rest", 4),
+		   "split_lines: a NUL inside a line becomes DEL, the rest is kept");
 }
 
 static void test_map_lines(void)
@@ -512,6 +533,7 @@ int main(void)
 	test_map_records();
 	test_map_missing();
 	test_map_filters();
+	test_split_nul();
 	test_map_lines();
 	test_map_store();
 	return ktap_done(PLAN);

@@ -38,7 +38,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 32
+ktap_plan 33
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -133,6 +133,12 @@ out=$(pcpc map -p tcp --port 6300 --nonce $FN --filter clear --filter 198.51.100
 ktap_result "FILTER length 0 clears them; the one after it stands: only 198.51.100.3 now" \
 	$([ "$(field result <<< "$out")" = SUCCESS ] && [ -z "$(from 198.51.100.2)" ] &&
 	  [ "$(from 198.51.100.3)" = allowed-in ]; echo $?)
+out=$(pcpc map -p tcp --port 6301 --nonce $FN --filter 198.51.100.0/24 \
+	--filter 198.51.100.2/32:5060 --filter 198.51.100.2/32)
+ktap_result "overlapping FILTERs are accepted (section 13.3: they MAY overlap)" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  [ "$(ns nat nft list set ip pcpd allowed_tcp | grep -c " . 6301 . ")" = 1 ]; echo $?)
+pcpc map -p tcp --port 6301 --nonce $FN --delete > /dev/null
 out=$(pcpc map -p tcp --port 6300 --nonce $FN --delete)
 ktap_result "a delete takes its filters out of nftables too" \
 	$([ "$(field result <<< "$out")" = SUCCESS ] &&

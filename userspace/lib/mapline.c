@@ -102,6 +102,9 @@ static int parse_filters(const char *v, struct map_record *m)
 {
 	char copy[MAP_LINE_MAX], *tok, *save;
 
+	/* No empty item: ",," or a comma at either end is a mistake. */
+	if (!*v || *v == ',' || v[strlen(v) - 1] == ',' || strstr(v, ",,"))
+		return -1;
 	snprintf(copy, sizeof(copy), "%s", v);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (m->n_filters == MAP_FILTERS_MAX ||

@@ -60,10 +60,13 @@ int parse_hex(const char *s, uint8_t *out, size_t len)
 
 size_t split_lines(char *buf, size_t len, line_fn fn, void *arg)
 {
-	char *line = buf, *nl;
+	char *line = buf, *nl, *nul;
 
 	while ((nl = memchr(line, '\n', len - (size_t)(line - buf)))) {
 		*nl = '\0';
+		/* A NUL would hide the rest of the line from its parser. */
+		while ((nul = memchr(line, '\0', (size_t)(nl - line))))
+			*nul = 0x7f;
 		if (!fn(arg, line))
 			return 0;
 		line = nl + 1;

@@ -21,8 +21,10 @@ int parse_hex(const char *s, uint8_t *out, size_t len);
 
 /*
  * Each whole line of BUF (LEN octets read so far) to FN, its newline
- * replaced by NUL; FN returns false to stop.  What follows the last
- * newline moves to the start of BUF; its length is returned.
+ * replaced by NUL; FN returns false to stop.  A NUL inside a line becomes
+ * DEL (0x7f), so that a parser refuses the line rather than read only the
+ * part before it.  What follows the last newline moves to the start of
+ * BUF; its length is returned.
  */
 typedef bool (*line_fn)(void *arg, char *line);
 size_t split_lines(char *buf, size_t len, line_fn fn, void *arg);

@@ -197,9 +197,39 @@ static struct nftnl_set *filtered_elements(const struct pcpd_nft_mapping *m,
 	return s;
 }
 
+/* Does filter A allow only peers B allows as well? */
+static bool filter_within(const struct map_filter *a, const struct map_filter *b)
+{
+	uint32_t x, y, mask = b->prefix_len ? htonl(~0u << (32 - b->prefix_len)) : 0;
+
+	memcpy(&x, a->addr, 4);
+	memcpy(&y, b->addr, 4);
+	return a->prefix_len >= b->prefix_len && (x & mask) == (y & mask) &&
+	       (!b->port || a->port == b->port);
+}
+
+/*
+ * Whether filter I of M adds anything: not within another one (the first
+ * of equal ones stays).  The kernel refuses a range that starts inside
+ * another of the set, and FILTERs may overlap (RFC 6887 section 13.3).
+ */
+static bool filter_needed(const struct pcpd_nft_mapping *m, unsigned int i)
+{
+	unsigned int j;
+
+	for (j = 0; j < m->n_filters; j++) {
+		if (j == i || !filter_within(&m->filters[i], &m->filters[j]))
+			continue;
+		if (!filter_within(&m->filters[j], &m->filters[i]) || j < i)
+			return false;
+	}
+	return true;
+}
+
 /*
  * M's FILTERs in the "allowed" set: external address . port . remote
- * prefix . remote port, each a range from the lowest to the highest.
+ * prefix . remote port, each a range from the lowest to the highest;
+ * those within another are left out.
  */
 static struct nftnl_set *allowed_elements(const struct pcpd_nft_mapping *m,
 					  bool add)
@@ -212,6 +242,8 @@ static struct nftnl_set *allowed_elements(const struct pcpd_nft_mapping *m,
 	unsigned int i;
 
 	for (i = 0; s && i < m->n_filters; i++) {
+		if (!filter_needed(m, i))
+			continue;
 		f = &m->filters[i];
 		memcpy(&a, f->addr, 4);
 		mask = f->prefix_len ? htonl(~0u << (32 - f->prefix_len)) : 0;

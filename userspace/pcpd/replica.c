@@ -386,7 +386,7 @@ static bool on_line(void *arg, char *line)
 		if (!why)
 			return d->replica.fd >= 0;
 	}
-	log_event("replica-refused reason=\"%s\" command=\"%.32s %.160s\"", why,
+	log_event("replica-refused reason=\"%s\" command=\"%.32s %.480s\"", why,
 		  line, fields ? fields : "");
 	return true;
 }
