@@ -69,7 +69,7 @@ ktap_result "pcpc: a check-pointed MAP of port 40002 (external port $eport), rea
 
 ha_stream protected 40000 9000
 ha_stream unprotected 40001 9001
-ha_udp_stream protudp 40003 9002
+ha_stream protudp 40003 9002 UDP
 ktap_check "the streams from TCP port 40000 and UDP port 40003 are flagged on nat-a" \
 	ha_wait 10 eval '[ "$(flagged nat-a 40000)" = 1 ] && [ "$(flagged_udp nat-a 40003)" = 1 ]'
 # Three connections are flagged: the streams, and the inbound one that

@@ -31,15 +31,8 @@ rules() { nat "$CKPTCTL" rule list; }
 has_rule() { rules | grep -q "^proto=$1 addr=$2 port=$3 .*owner=$4$"; }
 
 [ -x "$PCPD" ] || ktap_skip_all "pcpd is not built (run 'make')"
-nat_topology && insmod "$NF_CKPT_KO" || ktap_skip_all "cannot build the topology"
-ip netns add client2
-ip link add c2 netns client2 type veth peer name n2 netns nat
-ip -n client2 addr add 10.0.3.2/24 dev c2
-ip -n nat addr add 10.0.3.1/24 dev n2
-ip -n client2 link set c2 up
-ip -n client2 link set lo up
-ip -n nat link set n2 up
-ip -n client2 route add default via 10.0.3.1
+nat_topology && client2_topology && insmod "$NF_CKPT_KO" ||
+	ktap_skip_all "cannot build the topology"
 
 ip netns exec client socat -u TCP-LISTEN:6000,reuseaddr,fork - > /dev/null &
 ip netns exec nat "$PCPD" --listen 192.0.2.1 --listen 10.0.3.1 \

@@ -132,6 +132,20 @@ nat_topology()
 	NFT
 }
 
+# client2_topology: a second client, 10.0.3.2, on its own link to nat
+# (10.0.3.1), after nat_topology: another subscriber.
+client2_topology()
+{
+	ip netns add client2 &&
+	ip link add c2 netns client2 type veth peer name n2 netns nat || return 1
+	ip -n client2 addr add 10.0.3.2/24 dev c2
+	ip -n nat addr add 10.0.3.1/24 dev n2
+	ip -n client2 link set c2 up
+	ip -n client2 link set lo up
+	ip -n nat link set n2 up
+	ip -n client2 route add default via 10.0.3.1
+}
+
 # expect_refusal DESC REASON CKPTCTL-ARGS...: the test's ckptctl function
 # must refuse, with REASON in what it prints (the kernel's extack message or
 # ckptctl's own), not merely fail.

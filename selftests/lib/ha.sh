@@ -300,12 +300,13 @@ ha_stream_server()
 		OPEN:"$HA_RUN/$1.rx",creat,trunc &
 }
 
-# ha_stream NAME SPORT DPORT: from the client's port SPORT, a line every
-# 50 ms to the server's DPORT until $HA_RUN/NAME.stop exists; what was sent
-# is in NAME.tx, the sender's exit status in NAME.rc (not 0 on a reset).
+# ha_stream NAME SPORT DPORT [UDP]: from the client's port SPORT, a line
+# every 50 ms to the server's DPORT (over TCP, or a datagram a line) until
+# $HA_RUN/NAME.stop exists; what was sent is in NAME.tx, the sender's exit
+# status in NAME.rc (not 0 on a reset).
 ha_stream()
 {
-	local name=$1 sport=$2 dport=$3 d=$HA_RUN
+	local name=$1 sport=$2 dport=$3 proto=${4:-TCP} d=$HA_RUN
 
 	rm -f "$d/$name.stop" "$d/$name.rc"
 	(
@@ -316,34 +317,15 @@ ha_stream()
 			sleep 0.05
 		done | tee "$d/$name.tx" |
 			ip netns exec client socat -u - \
-				TCP:$HA_SERVER:"$dport",sourceport="$sport"
+				"$proto":$HA_SERVER:"$dport",sourceport="$sport"
 		echo $? > "$d/$name.rc"
 	) &
 }
 
-# ha_udp_stream NAME SPORT DPORT: as ha_stream, over UDP, one datagram a
-# line; the server (ha_udp_server NAME DPORT) appends what it gets to
-# NAME.rx.
+# ha_udp_server NAME PORT: as ha_stream_server, for UDP datagrams.
 ha_udp_server()
 {
 	ip netns exec server socat -u UDP-RECV:"$2" OPEN:"$HA_RUN/$1.rx",creat,trunc &
-}
-
-ha_udp_stream()
-{
-	local name=$1 sport=$2 dport=$3 d=$HA_RUN
-
-	rm -f "$d/$name.stop"
-	(
-		i=0
-		while [ ! -e "$d/$name.stop" ]; do
-			echo "$name line $i"
-			i=$((i + 1))
-			sleep 0.05
-		done | tee "$d/$name.tx" |
-			ip netns exec client socat -u - \
-				UDP:$HA_SERVER:"$dport",sourceport="$sport"
-	) &
 }
 
 # ha_stream_stop NAME: end the stream; true if its sender finished well

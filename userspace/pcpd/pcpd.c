@@ -113,14 +113,7 @@ struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
  */
 static bool keep_peer_flag(void *arg, const struct pcpd_ckpt_flow *cf)
 {
-	struct pcpd_flow f = {
-		.protocol = cf->protocol,
-		.internal = cf->src,
-		.internal_port = cf->sport,
-		.remote = cf->dst,
-		.remote_port = cf->dport,
-	};
-	struct pcpd_peer *peer = pcpd_peer_find(&((struct pcpd *)arg)->peers, &f);
+	struct pcpd_peer *peer = peer_of_flow(arg, cf);
 
 	if (!peer || !peer->checkpoint)
 		return false;
@@ -870,15 +863,7 @@ static int min_wait(int a, int b)
 
 static void on_flow_synced(void *arg, const struct pcpd_ckpt_flow *cf)
 {
-	struct pcpd_flow f = {
-		.protocol = cf->protocol,
-		.internal = cf->src,
-		.internal_port = cf->sport,
-		.remote = cf->dst,
-		.remote_port = cf->dport,
-	};
-	struct pcpd *d = arg;
-	struct pcpd_peer *peer = pcpd_peer_find(&d->peers, &f);
+	struct pcpd_peer *peer = peer_of_flow(arg, cf);
 
 	if (peer && peer->unsynced)
 		peer->unsynced = false;

@@ -105,6 +105,8 @@ unsigned int mappings_of(struct pcpd *d, uint32_t subscriber);
 uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		    const struct in6_addr *internal, struct pcp_response *resp);
 void peers_expire(struct pcpd *d, uint64_t now);
+/* The PEER record of the connection nf_ckpt names CF, if any. */
+struct pcpd_peer *peer_of_flow(struct pcpd *d, const struct pcpd_ckpt_flow *cf);
 
 /* control.c */
 void control_serve(struct pcpd *d, int lfd);

@@ -287,3 +287,16 @@ void peers_expire(struct pcpd *d, uint64_t now)
 {
 	pcpd_peers_expire(&d->peers, now, on_gone, d);
 }
+
+struct pcpd_peer *peer_of_flow(struct pcpd *d, const struct pcpd_ckpt_flow *cf)
+{
+	struct pcpd_flow f = {
+		.protocol = cf->protocol,
+		.internal = cf->src,
+		.internal_port = cf->sport,
+		.remote = cf->dst,
+		.remote_port = cf->dport,
+	};
+
+	return pcpd_peer_find(&d->peers, &f);
+}
