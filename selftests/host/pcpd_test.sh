@@ -38,7 +38,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 33
+ktap_plan 34
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -139,6 +139,20 @@ ktap_result "overlapping FILTERs are accepted (section 13.3: they MAY overlap)" 
 	$([ "$(field result <<< "$out")" = SUCCESS ] &&
 	  [ "$(ns nat nft list set ip pcpd allowed_tcp | grep -c " . 6301 . ")" = 1 ]; echo $?)
 pcpc map -p tcp --port 6301 --nonce $FN --delete > /dev/null
+
+# A FILTER added to a mapping cuts a connection already open from a peer
+# it does not allow (section 13.3: packets that do not match are dropped).
+ns client socat -u TCP-LISTEN:6302,reuseaddr OPEN:"$LOG.late",creat,append &
+sleep 0.3
+pcpc map -p tcp --port 6302 --nonce $FN > /dev/null
+(echo before; sleep 2; echo after) |
+	ns server socat -u - TCP:198.51.100.1:6302,bind=198.51.100.3 2>/dev/null &
+sleep 1
+pcpc map -p tcp --port 6302 --nonce $FN --filter 198.51.100.2 > /dev/null
+sleep 2.5
+ktap_result "a FILTER added later cuts the open connection from a peer it leaves out" \
+	$(grep -q before "$LOG.late" && ! grep -q after "$LOG.late"; echo $?)
+pcpc map -p tcp --port 6302 --nonce $FN --delete > /dev/null
 out=$(pcpc map -p tcp --port 6300 --nonce $FN --delete)
 ktap_result "a delete takes its filters out of nftables too" \
 	$([ "$(field result <<< "$out")" = SUCCESS ] &&
@@ -209,5 +223,5 @@ ktap_result "its log names every refusal with its reason" \
 	$(grep -q 'refused client=192.0.2.2 opcode=1 result=NOT_AUTHORIZED' "$LOG" &&
 	  grep -q 'refused client=192.0.2.2 result=MALFORMED_REQUEST' "$LOG"; echo $?)
 
-rm -f "$LOG" "$LOG.rx" "$LOG.err" "$LOG.file" "$LOG.lines"
+rm -f "$LOG" "$LOG.rx" "$LOG.err" "$LOG.file" "$LOG.lines" "$LOG.late"
 ktap_finish

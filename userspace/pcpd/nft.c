@@ -25,10 +25,12 @@
 #include "nft.h"
 
 /*
- * The "filter" chain runs before DNAT (priority mangle) and only on new
- * connections: those of a filtered mapping from a remote peer that no
- * FILTER allows are dropped; replies to the host's own traffic are not
- * new, and pass.
+ * The "filter" chain runs before DNAT (priority mangle), on packets in
+ * the original direction of their connection: every packet of a
+ * connection a remote peer opened to a filtered mapping is dropped unless
+ * a FILTER allows the peer, so a FILTER added later cuts connections
+ * already open too (RFC 6887 section 13.3); replies to the host's own
+ * outbound traffic are in the reply direction, and pass.
  */
 static const char pcpd_ruleset[] =
 	"table ip pcpd {\n"
@@ -58,8 +60,8 @@ static const char pcpd_ruleset[] =
 	"	}\n"
 	"	chain filter {\n"
 	"		type filter hook prerouting priority mangle; policy accept;\n"
-	"		ct state new ip daddr . tcp dport @filtered_tcp ip daddr . tcp dport . ip saddr . tcp sport != @allowed_tcp drop\n"
-	"		ct state new ip daddr . udp dport @filtered_udp ip daddr . udp dport . ip saddr . udp sport != @allowed_udp drop\n"
+	"		ct direction original ip daddr . tcp dport @filtered_tcp ip daddr . tcp dport . ip saddr . tcp sport != @allowed_tcp drop\n"
+	"		ct direction original ip daddr . udp dport @filtered_udp ip daddr . udp dport . ip saddr . udp sport != @allowed_udp drop\n"
 	"	}\n"
 	"	chain prerouting {\n"
 	"		type nat hook prerouting priority dstnat; policy accept;\n"
