@@ -57,7 +57,9 @@ userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/fuzz/pcpd_config_fuzz
 
 LIB_SRC := userspace/lib/util.c userspace/lib/mapline.c userspace/lib/ctl.c
-CKPTCTL_DEPS := $(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch]) \
+# nlfamily.c is libmnl's; ckptctl speaks libnl.
+CKPTCTL_DEPS := $(filter-out userspace/lib/nlfamily.%,\
+			$(wildcard userspace/ckptctl/*.[ch] userspace/lib/*.[ch])) \
 		include/uapi/linux/nf_ckpt.h
 
 $(BUILD)/ckptctl $(BUILD)/san/ckptctl: $(CKPTCTL_DEPS)
@@ -68,7 +70,8 @@ PCPD_DAEMON_SRC := userspace/pcpd/nft.c userspace/pcpd/ckpt.c userspace/pcpd/rep
 		   userspace/pcpd/peer.c userspace/pcpd/peer_request.c \
 		   userspace/pcpd/control.c userspace/pcpd/config.c \
 		   userspace/pcpd/policy.c userspace/pcpd/subscriber.c \
-		   userspace/pcpd/state.c userspace/pcpd/pending.c
+		   userspace/pcpd/state.c userspace/pcpd/pending.c \
+		   userspace/lib/nlfamily.c
 
 $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
 		$(PCPD_DEPS) $(LIB_SRC) include/uapi/linux/nf_ckpt.h
@@ -76,7 +79,8 @@ $(BUILD)/pcpd $(BUILD)/san/pcpd: userspace/pcpd/pcpd.c $(PCPD_DAEMON_SRC) \
 	$(CC) $(CFLAGS) $(san) -Iuserspace/pcp -Iuserspace/pcpd -o $@ $< \
 		$(PCPD_DAEMON_SRC) $(PCPD_SRC) $(PCP_SRC) $(LIB_SRC) $(NFT_LIBS) $(NFCT_LIBS)
 
-SYNCD_SRC := $(wildcard userspace/ckpt-syncd/*.c) userspace/lib/log.c
+SYNCD_SRC := $(wildcard userspace/ckpt-syncd/*.c) userspace/lib/log.c \
+	     userspace/lib/nlfamily.c
 SYNCD_DEPS := $(SYNCD_SRC) $(wildcard userspace/ckpt-syncd/*.h userspace/lib/*.[ch]) \
 	      include/uapi/linux/nf_ckpt.h
 
@@ -90,9 +94,9 @@ $(BUILD)/pcpc $(BUILD)/san/pcpc: userspace/pcpc/pcpc.c $(PCP_DEPS) $(LIB_SRC)
 
 # Test and benchmark tools, not installed.
 $(BUILD)/ckpt_bulk $(BUILD)/san/ckpt_bulk: selftests/tools/ckpt_bulk.c \
-		include/uapi/linux/nf_ckpt.h
+		userspace/lib/nlfamily.c userspace/lib/nlfamily.h include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(san) -o $@ $< $(NFCT_LIBS)
+	$(CC) $(CFLAGS) $(san) -o $@ $< userspace/lib/nlfamily.c $(NFCT_LIBS)
 
 $(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
 		include/uapi/linux/nf_ckpt.h

@@ -33,6 +33,8 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/nf_ckpt.h>
 
+#include "nlfamily.h"
+
 #define BATCH_BYTES	(64 * 1024)
 #define MSG_ROOM	4096	/* the most one request takes */
 #define MAX_PER_MSG	64	/* tuples of 44 octets a request */
@@ -216,37 +218,9 @@ static void build_rule(struct bulk *b, struct nlmsghdr *nlh,
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static int on_group(const struct nlattr *attr, void *data)
-{
-	struct nlattr *a, *name = NULL, *id = NULL;
-
-	mnl_attr_for_each_nested(a, attr) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
-			name = a;
-		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
-			id = a;
-	}
-	if (name && id && !strcmp(mnl_attr_get_str(name), NF_CKPT_MCGRP_SYNC))
-		((struct bulk *)data)->sync_group = mnl_attr_get_u32(id);
-	return MNL_CB_OK;
-}
-
-static int on_family(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		((struct bulk *)data)->family = mnl_attr_get_u16(attr);
-	else if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GROUPS)
-		mnl_attr_parse_nested(attr, on_group, data);
-	return MNL_CB_OK;
-}
-
-static int on_family_msg(const struct nlmsghdr *nlh, void *data)
-{
-	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_family, data);
-}
-
 static int resolve_family(struct bulk *b)
 {
+	struct nl_family f = { .group = NF_CKPT_MCGRP_SYNC };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
@@ -265,10 +239,12 @@ static int resolve_family(struct bulk *b)
 		return -1;
 	n = mnl_socket_recvfrom(b->nl, buf, sizeof(buf));
 	if (n < 0 || mnl_cb_run(buf, (size_t)n, b->seq, b->portid,
-				on_family_msg, b) < 0 || !b->family) {
+				nl_family_parse, &f) < 0 || !f.id) {
 		fprintf(stderr, "ckpt_bulk: no nf_ckpt family: is the module loaded?\n");
 		return -1;
 	}
+	b->family = f.id;
+	b->sync_group = f.group_id;
 	return 0;
 }
 

@@ -14,46 +14,9 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "nlfamily.h"
 
 #define TUPLES_PER_MSG	64
-
-struct family_info {
-	uint16_t id;
-	uint32_t sync_group;
-};
-
-static int on_group(const struct nlattr *attr, void *data)
-{
-	struct family_info *fi = data;
-	struct nlattr *a, *name = NULL, *id = NULL;
-
-	mnl_attr_for_each_nested(a, attr) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
-			name = a;
-		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
-			id = a;
-	}
-	if (name && id && !strcmp(mnl_attr_get_str(name), NF_CKPT_MCGRP_SYNC))
-		fi->sync_group = mnl_attr_get_u32(id);
-	return MNL_CB_OK;
-}
-
-static int on_family_attr(const struct nlattr *attr, void *data)
-{
-	struct family_info *fi = data;
-
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		fi->id = mnl_attr_get_u16(attr);
-	else if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GROUPS)
-		mnl_attr_parse_nested(attr, on_group, data);
-	return MNL_CB_OK;
-}
-
-static int on_family(const struct nlmsghdr *nlh, void *data)
-{
-	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_family_attr,
-			      data);
-}
 
 static struct nlmsghdr *genl_request(struct kernel *k, void *buf, uint16_t type,
 				     uint8_t cmd, uint16_t flags)
@@ -111,14 +74,14 @@ static int on_stats(const struct nlmsghdr *nlh, void *data)
 int ckpt_open(struct kernel *k)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct family_info fi = { 0 };
+	struct nl_family fi = { .group = NF_CKPT_MCGRP_SYNC };
 	struct nlmsghdr *nlh;
 	uint8_t bit = 32;
 	int one = 1;
 
 	nlh = genl_request(k, buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NF_CKPT_FAMILY_NAME);
-	if (genl_transact(k, nlh, on_family, &fi) || !fi.id || !fi.sync_group) {
+	if (genl_transact(k, nlh, nl_family_parse, &fi) || !fi.id || !fi.group_id) {
 		log_err("kernel reason=\"no nf_ckpt family in this network namespace; is nf_ckpt loaded?\"");
 		return -1;
 	}
@@ -131,8 +94,8 @@ int ckpt_open(struct kernel *k)
 	}
 	k->mark_bit = 1u << bit;
 
-	if (mnl_socket_setsockopt(k->ntf, NETLINK_ADD_MEMBERSHIP, &fi.sync_group,
-				  sizeof(fi.sync_group))) {
+	if (mnl_socket_setsockopt(k->ntf, NETLINK_ADD_MEMBERSHIP, &fi.group_id,
+				  sizeof(fi.group_id))) {
 		log_err("kernel reason=\"cannot join nf_ckpt's sync group: %s\"",
 			strerror(errno));
 		return -1;

@@ -14,6 +14,7 @@
 #include <linux/nf_ckpt.h>
 
 #include "ckpt.h"
+#include "nlfamily.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -51,44 +52,6 @@ static const char *extack_msg(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
-/* The id of the multicast group named NF_CKPT_MCGRP_SYNC, if this is it. */
-static void find_sync_group(const struct nlattr *groups, uint32_t *id)
-{
-	const struct nlattr *grp, *a;
-	const char *name;
-	uint32_t gid;
-
-	mnl_attr_for_each_nested(grp, groups) {
-		name = NULL;
-		gid = 0;
-		mnl_attr_for_each_nested(a, grp) {
-			if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
-				name = mnl_attr_get_str(a);
-			else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
-				gid = mnl_attr_get_u32(a);
-		}
-		if (name && !strcmp(name, NF_CKPT_MCGRP_SYNC))
-			*id = gid;
-	}
-}
-
-static int on_family_attr(const struct nlattr *attr, void *data)
-{
-	struct pcpd_ckpt *c = data;
-
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		c->family = mnl_attr_get_u16(attr);
-	else if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GROUPS)
-		find_sync_group(attr, &c->sync_group);
-	return MNL_CB_OK;
-}
-
-static int on_family(const struct nlmsghdr *nlh, void *data)
-{
-	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_family_attr,
-			      data);
-}
-
 static int transact(struct pcpd_ckpt *c, struct nlmsghdr *nlh, mnl_cb_t cb,
 		    void *data, const char **msg)
 {
@@ -117,6 +80,7 @@ static int transact(struct pcpd_ckpt *c, struct nlmsghdr *nlh, mnl_cb_t cb,
 
 int pcpd_ckpt_open(struct pcpd_ckpt *c)
 {
+	struct nl_family f = { .group = NF_CKPT_MCGRP_SYNC };
 	char buf[512];
 	struct nlmsghdr *nlh;
 	int one = 1;
@@ -130,8 +94,10 @@ int pcpd_ckpt_open(struct pcpd_ckpt *c)
 
 	nlh = request(c, buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NF_CKPT_FAMILY_NAME);
-	if (transact(c, nlh, on_family, c, NULL) || !c->family)
+	if (transact(c, nlh, nl_family_parse, &f, NULL) || !f.id)
 		goto close;
+	c->family = f.id;
+	c->sync_group = f.group_id;
 	return 0;
 
 close:
