@@ -83,7 +83,8 @@ static void test_example(void)
 	if (ret)
 		printf("# %s\n", err);
 	ktap_check(!ret && c.n_listen == 2 && !strcmp(c.listen[1], "192.0.2.129") &&
-		   c.has_external, "the example file is read: two listen addresses, the external one");
+		   c.has_external,
+		   "the example file is read: two listen addresses, the external one");
 	ktap_check(c.map.port_min == 20000 && c.map.port_max == 29999 &&
 		   c.map.lifetime_min == 60 && c.map.lifetime_max == 3600 &&
 		   c.map.quota == 32, "ports, lifetime and quota are the file's");
@@ -162,7 +163,8 @@ static void test_limits(void)
 	subs.policy = &c.policy;
 	a = pcpd_subscriber_get(&subs, ip("10.0.0.1"), 0);
 	ktap_check(a && !strcmp(a->class->name, "small"), "a subscriber knows its class");
-	ktap_check(pcpd_subscriber_ckpt(a, 0) == PCPD_CKPT_GRANT, "small's first check-point is granted");
+	ktap_check(pcpd_subscriber_ckpt(a, 0) == PCPD_CKPT_GRANT,
+		   "small's first check-point is granted");
 	a->checkpointed = 1;
 	ktap_check(pcpd_subscriber_ckpt(a, 0) == PCPD_CKPT_QUOTA && a->refused_quota == 1,
 		   "its second is refused: checkpoint-max 1");
@@ -195,7 +197,8 @@ static void test_errors(void)
 {
 	expect_error("quota 4\nlistne 192.0.2.1\n", "test.conf:2: 'listne' is not a key",
 		     "an unknown key is named, with its line");
-	expect_error("listen 192.0.2.300\n", "test.conf:1: listen: '192.0.2.300' is not an IPv4 address",
+	expect_error("listen 192.0.2.300\n",
+		     "test.conf:1: listen: '192.0.2.300' is not an IPv4 address",
 		     "a bad listen address");
 	expect_error("listen 192.0.2.1\nlisten 192.0.2.1\n", "listen: 192.0.2.1 is given twice",
 		     "a listen address given twice");
@@ -217,11 +220,13 @@ static void test_errors(void)
 	expect_error("class gold {\n members 10.0.0.0/8\n", "class gold is not closed",
 		     "a class left open at the end of the file");
 	expect_error("}\n", "'}' closes no class", "a '}' that closes nothing");
-	expect_error("class gold {\n}\nclass gold {\n}\n", "test.conf:3: class: gold is defined twice",
+	expect_error("class gold {\n}\nclass gold {\n}\n",
+		     "test.conf:3: class: gold is defined twice",
 		     "a class defined twice");
 	expect_error("class Gold! {\n}\n", "'Gold!' is not a name",
 		     "a class name with capitals and punctuation");
-	expect_error("class default {\n members 10.0.0.0/8\n}\n", "the class default holds everyone",
+	expect_error("class default {\n members 10.0.0.0/8\n}\n",
+		     "the class default holds everyone",
 		     "members in class default");
 	expect_error("class a {\n members 10.0.0.0/8\n}\nclass b {\n members 10.0.0.0/8\n}\n",
 		     "test.conf:5: members: 10.0.0.0/8 is already in class a",
@@ -231,13 +236,17 @@ static void test_errors(void)
 	expect_error("class a {\n checkpoint-rate 0\n}\n", "checkpoint-rate: '0' is not",
 		     "a check-point rate of 0");
 	expect_error("quota 1 2\n", "quota: wants one value", "a key with two values");
-	expect_error("third-party 192.0.2.10\n", "third-party: wants the clients' prefix and the hosts' prefix",
+	expect_error("third-party 192.0.2.10\n",
+		     "third-party: wants the clients' prefix and the hosts' prefix",
 		     "third-party without the hosts it may map");
-	expect_error("class default {\n}\nclass default {\n}\n", "test.conf:3: class: default is defined twice",
+	expect_error("class default {\n}\nclass default {\n}\n",
+		     "test.conf:3: class: default is defined twice",
 		     "class default given twice");
-	expect_error("sync-wait 20000\n", "sync-wait: '20000' is not a number of milliseconds from 0 to 10000",
+	expect_error("sync-wait 20000\n",
+		     "sync-wait: '20000' is not a number of milliseconds from 0 to 10000",
 		     "a sync-wait over 10 s");
-	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n", "is not a path of 1 to 107 characters",
+	expect_error("control /run/" LONG_NAME LONG_NAME LONG_NAME "\n",
+		     "is not a path of 1 to 107 characters",
 		     "a control path too long for a socket address");
 }
 
