@@ -3,8 +3,12 @@
 #
 # Benchmarks of ckpt-syncd in one guest run; never fails on a number.
 #
-#   1. Commit at takeover of N = 10 000 and 100 000 replicated entries
-#      (ckpt-syncd -c: created through ctnetlink and adopted by nf_ckpt).
+#   1. Commit at takeover of N = 10 000 and 100 000 replicated entries:
+#      ckpt-syncd (created through ctnetlink and adopted by nf_ckpt) next
+#      to conntrackd 1.4.7 (`conntrackd -c`, its external cache filled by
+#      an FTFW bulk send from nat-a's conntrackd over the same sync link),
+#      on the same N UDP entries, each timed from its client's start to
+#      its return, then checked in nat-b's table.
 #   2. Replication throughput, entries a second into nat-b's cache:
 #      in bulk (N entries flagged before nat-a's daemon starts, carried by
 #      its first session), and live (N flags set while both run, next to
@@ -20,18 +24,18 @@
 #      conntrack events ckpt-syncd's filtered socket read, next to an
 #      unfiltered listener's (what conntrackd reads).
 #
-# The comparison with conntrackd 1.4.7's commit is not here yet.
+# Usage: ckpt_syncd_bench.sh [N...]  (default 10000 100000)
 #
 # Topology: selftests/lib/ha.sh; only the NATs and their sync link are used.
 
 . "$(dirname "$0")/../lib/ktap.sh"
-LAB_SLUB= LAB_MEM=2048 LAB_TIMEOUT=900 in_guest "$@"
+LAB_SLUB= LAB_MEM=2048 LAB_TIMEOUT=1500 in_guest "$@"
 SYNCD=$TOP_DIR/build/ckpt-syncd
 CKPTCTL=$TOP_DIR/build/ckptctl
 BULK=$TOP_DIR/build/ckpt_bulk
 . "$SELFTESTS_DIR/lib/ha.sh"
 
-SIZES=${SIZES:-10000 100000}
+SIZES=${*:-10000 100000}
 
 a() { ip netns exec nat-a "$@"; }
 b() { ip netns exec nat-b "$@"; }
@@ -56,7 +60,7 @@ rate() { echo $(($1 * 1000 / ($2 > 0 ? $2 : 1))); }
 
 bench_ckpt_syncd()
 {
-	local n=$1 t0 t1 done out
+	local n=$1 t0 t1 t2 done out
 
 	a conntrack -F > /dev/null 2>&1
 	b conntrack -F > /dev/null 2>&1
@@ -76,12 +80,100 @@ bench_ckpt_syncd()
 	done=$(settled external "$n")
 	echo "flag_ms $((t1 - t0))"
 	echo "live_ms $((done - t0))"
+	b conntrack -F > /dev/null 2>&1
+	t1=$(ms)
 	out=$(b "$SYNCD" --control "$HA_RUN/nat-b.sock" --commit)
+	t2=$(ms)
 	echo "# ckpt-syncd: $out" >&2
 	echo "commit_ms $(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<< "$out")"
-	kill "$(cat "$HA_RUN/nat-a.syncd.pid")" "$(cat "$HA_RUN/nat-b.syncd.pid")"
-	sleep 1
+	echo "adopt_ms $(sed -n 's/.* adopt_ms=\([0-9]*\).*/\1/p' <<< "$out")"
+	echo "commit_wall_ms $((t2 - t1))"
+	ha_stop_syncd nat-a
+	ha_stop_syncd nat-b
 	a "$BULK" clear "$n" 64 > /dev/null
+}
+
+# ctd_conf NODE: a conntrackd configuration for NODE, FTFW over the
+# sync link (its own port), files in $HA_RUN, big enough for 100 000.
+ctd_conf()
+{
+	local node=$1 p
+
+	p=$(ha_pfx "$node")
+	cat <<-EOF
+	Sync {
+		Mode FTFW {
+			ResendQueueSize 262144
+		}
+		UDP {
+			IPv4_address $(ha_sync_addr "$node")
+			IPv4_Destination_Address $(ha_sync_addr "$(ha_peer "$node")")
+			Port 3790
+			Interface $p-sync
+			SndSocketBuffer 24985600
+			RcvSocketBuffer 24985600
+			Checksum on
+		}
+	}
+	General {
+		HashSize 262144
+		HashLimit 1048576
+		LogFile $HA_RUN/$node.ctd.log
+		Syslog off
+		LockFile $HA_RUN/$node.ctd.lock
+		UNIX {
+			Path $HA_RUN/$node.ctd.ctl
+		}
+		NetlinkBufferSize 2097152
+		NetlinkBufferSizeMaxGrowth 134217728
+		Filter From Kernelspace {
+			Protocol Accept {
+				UDP
+			}
+		}
+	}
+	EOF
+}
+
+ctd() { ip netns exec "$1" conntrackd -C "$HA_RUN/$1.ctd.conf" "${@:2}"; }
+
+# The bench's entries in NODE's conntrack table.
+entries() { ip netns exec "$1" conntrack -L -p udp --dport 9 2>/dev/null | grep -c 198.19.0.1; }
+
+# The same N entries committed by conntrackd: nat-a's sends them in bulk,
+# nat-b's external cache takes them, and `conntrackd -c` is timed.
+bench_conntrackd()
+{
+	local n=$1 t0 t1 node held=0
+
+	a conntrack -F > /dev/null 2>&1
+	b conntrack -F > /dev/null 2>&1
+	a "$BULK" inject "$n" > /dev/null
+	for node in nat-b nat-a; do
+		ctd_conf $node > "$HA_RUN/$node.ctd.conf"
+		rm -f "$HA_RUN/$node.ctd.lock" "$HA_RUN/$node.ctd.ctl"
+		ctd $node -d < /dev/null > /dev/null 2>&1
+	done
+	ha_wait 10 test -S "$HA_RUN/nat-a.ctd.ctl"
+	ha_wait 10 test -S "$HA_RUN/nat-b.ctd.ctl"
+	ctd nat-a -B
+	for _ in $(seq 120); do
+		held=$(ctd nat-b -e | grep -c 198.19.0.1)
+		[ "$held" -ge "$n" ] && break
+		sleep 2
+	done
+	t0=$(ms)
+	ctd nat-b -c > /dev/null
+	t1=$(ms)
+	echo "held $held"
+	echo "commit_wall_ms $((t1 - t0))"
+	echo "committed $(entries nat-b)"
+	echo "# conntrackd: $(sed -n 's/.*\(commit has taken .*\)/\1/p' "$HA_RUN/nat-b.ctd.log" | tail -1)" >&2
+	ctd nat-a -k > /dev/null 2>&1
+	ctd nat-b -k > /dev/null 2>&1
+	ha_wait 10 eval '! pidof conntrackd > /dev/null'
+	a conntrack -F > /dev/null 2>&1
+	b conntrack -F > /dev/null 2>&1
 }
 
 # 10 000 flagged among EVENTS_N new connections: the events ckpt-syncd's
@@ -93,7 +185,7 @@ bench_events()
 
 	a conntrack -F > /dev/null 2>&1
 	ha_syncd nat-a
-	a conntrack -E -e NEW,UPDATE,DESTROY > "$HA_RUN/all.events" 2>/dev/null &
+	a conntrack -E -e NEW,UPDATE,DESTROY -b 268435456 > "$HA_RUN/all.events" 2>/dev/null &
 	listener=$!
 	sleep 1
 	a "$BULK" inject "$n" > /dev/null
@@ -103,7 +195,7 @@ bench_events()
 	all=$(wc -l < "$HA_RUN/all.events")
 	printf '# events: %d connections, 10 000 flagged: ckpt-syncd read %d, an unfiltered listener %d\n' \
 		"$n" "$(ha_status nat-a events)" "$all"
-	kill "$(cat "$HA_RUN/nat-a.syncd.pid")"
+	ha_stop_syncd nat-a
 }
 
 bench_latency()
@@ -117,8 +209,8 @@ bench_latency()
 	a "$BULK" inject 200 > /dev/null
 	out=$(a "$BULK" latency 200)
 	echo "# flag to the peer holding it, idle pair: ${out#sync latency: } (goal p99 < 10 ms)"
-	kill "$(cat "$HA_RUN/nat-a.syncd.pid")" "$(cat "$HA_RUN/nat-b.syncd.pid")"
-	sleep 1
+	ha_stop_syncd nat-a
+	ha_stop_syncd nat-b
 }
 
 value() { sed -n "s/^$1 //p"; }
@@ -130,9 +222,18 @@ a "$CKPTCTL" budget 500000 && b "$CKPTCTL" budget 500000
 
 for n in $SIZES; do
 	ours=$(bench_ckpt_syncd "$n")
-	c_ours=$(value commit_ms <<< "$ours")
-	printf '# N=%d commit: %d ms, %d entries/s (created and adopted)\n' \
-		"$n" "$c_ours" "$((n * 1000 / (c_ours ? c_ours : 1)))"
+	theirs=$(bench_conntrackd "$n")
+	c_ours=$(value commit_wall_ms <<< "$ours")
+	c_theirs=$(value commit_wall_ms <<< "$theirs")
+	printf '# N=%d commit, ckpt-syncd: %d ms from its client (%d in the daemon, of which adoption %d), %d entries/s\n' \
+		"$n" "$c_ours" "$(value commit_ms <<< "$ours")" \
+		"$(value adopt_ms <<< "$ours")" "$(rate "$n" "$c_ours")"
+	printf '# N=%d commit, conntrackd: %d ms from its client, %d entries/s; its cache held %d, the table has %d\n' \
+		"$n" "$c_theirs" "$(rate "$n" "$c_theirs")" \
+		"$(value held <<< "$theirs")" "$(value committed <<< "$theirs")"
+	printf '# N=%d commit ratio: ckpt-syncd %d.%02dx as fast as conntrackd (goal 3x)\n' \
+		"$n" "$((c_theirs / (c_ours ? c_ours : 1)))" \
+		"$((c_theirs * 100 / (c_ours ? c_ours : 1) % 100))"
 	printf '# N=%d replication in bulk (a session carrying them): %d ms, %d entries/s (goal > 100 000)\n' \
 		"$n" "$(value bulk_ms <<< "$ours")" "$(rate "$n" "$(value bulk_ms <<< "$ours")")"
 	printf '# N=%d replication live: flags set at %d/s, the peer held all at %d/s\n' \

@@ -239,14 +239,16 @@ static int create_all(struct kernel *k, struct cache *c, uint64_t now,
 int kernel_commit(struct kernel *k, struct cache *c, uint64_t now,
 		  struct commit_result *r)
 {
-	uint64_t start = now_ms();
+	uint64_t start = now_ms(), created;
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	err = create_all(k, c, now, r);
+	created = now_ms();
 	if (!err)
 		err = ckpt_adopt(k, c, r);
 	r->ms = now_ms() - start;
+	r->adopt_ms = now_ms() - created;
 	return err;
 }
 
@@ -259,6 +261,7 @@ void commit_result_str(const struct commit_result *r, char *buf, size_t len)
 		{ "created", r->created }, { "failed", r->failed },
 		{ "expired", r->expired }, { "adopted", r->adopted },
 		{ "adopt_failed", r->adopt_failed }, { "ms", r->ms },
+		{ "adopt_ms", r->adopt_ms },
 	};
 	size_t i, used = 0;
 	int n;

@@ -93,6 +93,7 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 		{ "commit_adopted", r->adopted },
 		{ "commit_adopt_failed", r->adopt_failed },
 		{ "commit_ms", r->ms },
+		{ "commit_adopt_ms", r->adopt_ms },
 	};
 
 	if (json)

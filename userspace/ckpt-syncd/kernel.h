@@ -34,6 +34,7 @@ struct commit_result {
 	uint64_t adopted;	/* flagged in nf_ckpt */
 	uint64_t adopt_failed;
 	uint64_t ms;
+	uint64_t adopt_ms;	/* of ms, the part nf_ckpt's adoption took */
 };
 
 typedef void (*kernel_entry_fn)(void *arg, const struct sync_entry *e,
@@ -56,7 +57,10 @@ void kernel_report_sync(struct kernel *k, const struct sync_entry **v,
 int kernel_commit(struct kernel *k, struct cache *c, uint64_t now_ms,
 		  struct commit_result *r);
 
-/* R as "created=N failed=N expired=N adopted=N adopt_failed=N ms=N". */
+/*
+ * R as "created=N failed=N expired=N adopted=N adopt_failed=N ms=N
+ * adopt_ms=N".
+ */
 void commit_result_str(const struct commit_result *r, char *buf, size_t len);
 
 /* Between the files of this layer: nf_ckpt's side (ckpt.c). */
