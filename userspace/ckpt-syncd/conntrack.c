@@ -17,6 +17,7 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "util.h"
 
 
 static struct mnl_socket *open_socket(int bus, unsigned int groups,
@@ -52,6 +53,21 @@ static int filter_flagged(struct kernel *k)
 	err = nfct_filter_attach(mnl_socket_get_fd(k->events), f);
 	nfct_filter_destroy(f);
 	return err;
+}
+
+int kernel_events_listen(struct kernel *k, bool on)
+{
+	static const int group[] = { NFNLGRP_CONNTRACK_NEW,
+				     NFNLGRP_CONNTRACK_UPDATE,
+				     NFNLGRP_CONNTRACK_DESTROY };
+	int fd = mnl_socket_get_fd(k->events);
+	int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(group); i++)
+		if (setsockopt(fd, SOL_NETLINK, opt, &group[i], sizeof(group[i])))
+			return -errno;
+	return 0;
 }
 
 int kernel_open(struct kernel *k, unsigned int rcvbuf)

@@ -50,10 +50,21 @@ void kernel_drain_reports(struct kernel *k);
 
 int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn, void *arg);
 
+/*
+ * Leave (or join again) conntrack's event groups.  While this node has
+ * left them the kernel builds no event for it; what it missed must be
+ * read back by a dump.
+ */
+int kernel_events_listen(struct kernel *k, bool on);
+
 /* Report the sync state of up to N entries, without waiting. */
 void kernel_report_sync(struct kernel *k, const struct sync_entry **v,
 			unsigned int n, uint8_t state);
 
+/*
+ * Commit C into conntrack and adopt it in nf_ckpt, out of the event groups
+ * (see commit.c): the caller dumps the flagged connections after it.
+ */
 int kernel_commit(struct kernel *k, struct cache *c, uint64_t now_ms,
 		  struct commit_result *r);
 

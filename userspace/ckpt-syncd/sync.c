@@ -278,5 +278,8 @@ void syncd_commit(struct syncd *d)
 	log_info("commit entries=%zu %s", d->external.count, result);
 	if (!d->last_commit_err)
 		cache_clear(&d->external);
+	/* The commit's connections raised no events here: read them back. */
+	d->resync_due = true;
+	d->resync_reason = "a commit, whose connections raise no events";
 	feed_takeover(d);
 }
