@@ -32,7 +32,7 @@ flagged_udp() { ip netns exec "$1" conntrack -L -p udp --sport "$2" -m $MARK/$MA
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 ha_topology || ktap_skip_all "cannot build the topology"
 
-ktap_plan 27
+ktap_plan 32
 
 ha_syncd nat-a && ha_syncd nat-b
 ha_keepalived nat-a 150
@@ -82,6 +82,28 @@ ktap_check "pcpd on nat-b holds both check-pointed mappings on standby, with 400
 	ha_wait 10 eval 'ha_status_is nat-b maps_peer 3 &&
 		[ "$(grep -c "standby-map .*port=4000[02] " "$HA_RUN/nat-b.pcpd.log")" -ge 2 ] &&
 		ip netns exec nat-b nft list set ip pcpd allowed_tcp | grep -q " . $HA_SERVER . 0-65535"'
+
+# An asymmetric path: a second upstream router that sends replies to the
+# pair's outside address to nat-b, the backup.  Its closed gate drops
+# them before conntrack, counts them, and names the flow in the kernel log.
+ha_namespaces stray
+ip link add st0 netns stray type veth peer name sw-st netns sw
+ip -n sw link set sw-st master br-out up
+ip -n stray addr add 198.51.100.7/24 dev st0
+ip -n stray link set st0 up
+ip -n stray route add $HA_VIP_OUT/32 via 198.51.100.12
+sysctl -qw net.netfilter.nf_log_all_netns=1
+udp_eport=$(ha_json external_port "$udp")
+drops=$(ha_gate_drops nat-b)
+drops_a=$(ha_gate_drops nat-a)
+echo reply | ip netns exec stray socat -u - UDP-SENDTO:$HA_VIP_OUT:$udp_eport,sourceport=9002
+ktap_check "nat-b's closed gate counts a reply of the protected UDP flow sent to it" \
+	ha_wait 5 eval '[ "$(ha_gate_drops nat-b)" -gt "$drops" ]'
+ktap_result "...and logs it: ckpt-gate drop: IN=b-out ... DST=$HA_VIP_OUT ... DPT=$udp_eport" \
+	$(dmesg | grep "ckpt-gate drop: IN=b-out " | grep "DST=$HA_VIP_OUT " |
+	  grep -q "SPT=9002 DPT=$udp_eport "; echo $?)
+ktap_result "nat-a, the master, dropped nothing meanwhile: its gate is open" \
+	$([ "$(ha_gate_drops nat-a)" = "$drops_a" ]; echo $?)
 sleep 2
 
 echo "# nat-a crashes: its processes killed, its links cut"
@@ -96,6 +118,8 @@ watcher=$!
 ktap_check "nat-b becomes master and opens its gate" ha_wait 15 ha_master nat-b
 ktap_result "its notify script committed nat-a's state (ckpt-syncd -c)" \
 	$([ "$(ha_status nat-b commits)" = 1 ] && [ "$(ha_status nat-b commit_created)" = 3 ]; echo $?)
+ktap_check "...and read them back by a resync, as the commit raises no events" \
+	ha_wait 10 ha_status_is nat-b internal 3
 ktap_check "the protected stream carries on through nat-b" \
 	ha_wait 20 eval '[ "$(wc -l < "$HA_RUN/protected.rx")" -gt $((lines_at_crash + 40)) ]'
 ktap_check "the protected UDP stream carries on through nat-b ($udp_at_crash datagrams before), still flagged there" \
@@ -112,6 +136,8 @@ ktap_result "the client heard an unsolicited ANNOUNCE with the new epoch" \
 	$(e=$(ha_json epoch "$(cat "$HA_RUN/announce")"); [ -n "$e" ] && [ "$e" -lt 30 ]; echo $?)
 ktap_check "the mapping takes a new inbound connection through nat-b" \
 	eval '[ "$(inbound)" = mapped ]'
+ktap_check "nat-b's ckpt-syncd reads events again: the new connection, flagged by the rule" \
+	ha_wait 10 ha_status_is nat-b internal 4
 bad=$(ha_map 40002 --nonce 000000000000000000000000)
 echo "# pcpc, another nonce: $bad"
 ktap_result "a refresh with another nonce is refused (NOT_AUTHORIZED)" \

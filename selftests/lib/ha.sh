@@ -17,7 +17,8 @@
 # (the address the pair translates to) belong to whichever node is master.
 # Both nodes have the same nftables NAT table; each starts with its gate
 # closed (table ckpt_gate: forwarded packets dropped before conntrack sees
-# them), and opens it only after committing its peer's state.
+# them, counted and logged), and opens it only after committing its peer's
+# state.
 
 HA_VIP_IN=192.0.2.1
 HA_VIP_OUT=198.51.100.1
@@ -46,9 +47,16 @@ ha_nat_tables()
 	table ip ckpt_gate
 	flush table ip ckpt_gate
 	table ip ckpt_gate {
+		counter dropped {
+		}
 		chain pre {
 			type filter hook prerouting priority -310; policy accept;
-			iifname { "$p-in", "$p-out" } fib daddr type unicast drop
+			iifname { "$p-in", "$p-out" } fib daddr type unicast jump closed
+		}
+		chain closed {
+			counter name "dropped"
+			limit rate 10/second log prefix "ckpt-gate drop: " level info
+			drop
 		}
 	}
 	NFT
@@ -247,7 +255,14 @@ ha_pcpd()
 ha_master()
 {
 	ip -n "$1" -4 addr show | grep -q " $HA_VIP_OUT/" &&
-		! ip netns exec "$1" nft list chain ip ckpt_gate pre | grep -q drop
+		! ip netns exec "$1" nft list chain ip ckpt_gate pre | grep -q "jump closed"
+}
+
+# ha_gate_drops NODE: the packets NODE's closed gate has dropped.
+ha_gate_drops()
+{
+	ip netns exec "$1" nft list counter ip ckpt_gate dropped |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
 # ha_crash NODE: kill every process in NODE's namespace and cut its links;
