@@ -13,6 +13,9 @@
  *                             apart, each time waiting for nf_ckpt to say
  *                             the peer holds it (sync done); the p50 and
  *                             p99 of that wait
+ *   ckpt_bulk events S        count the conntrack events an unfiltered
+ *                             listener is sent in S seconds (what
+ *                             conntrackd reads), and the overruns
  *
  * Entry i has source 198.18.0.0 + i / 60000 as address and 1024 + i % 60000
  * as port, so N may reach millions.  Exit 0 if every request succeeded.
@@ -21,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +393,56 @@ static int sync_latency(struct bulk *b, unsigned long count)
 	return lost ? -1 : 0;
 }
 
+/*
+ * Every conntrack event of this namespace for SECONDS, counted, not
+ * parsed: the listener keeps up as well as one can, and what it still
+ * loses is counted as overruns (each one loses an unknown number).
+ */
+static int count_events(unsigned long seconds)
+{
+	static char buf[256 * 1024];
+	int size = 256 << 20, fd, n, len;
+	unsigned long events = 0, overruns = 0;
+	const struct nlmsghdr *nlh;
+	struct mnl_socket *nl;
+	struct timespec t;
+	time_t end;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, NF_NETLINK_CONNTRACK_NEW |
+				   NF_NETLINK_CONNTRACK_UPDATE |
+				   NF_NETLINK_CONNTRACK_DESTROY, MNL_SOCKET_AUTOPID)) {
+		perror("ckpt_bulk: conntrack event socket");
+		return -1;
+	}
+	fd = mnl_socket_get_fd(nl);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	end = t.tv_sec + (time_t)seconds;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec >= end)
+			break;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = (int)recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				overruns++;
+			continue;
+		}
+		len = n;
+		for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len))
+			events++;
+	}
+	printf("events: %lu received, %lu overruns\n", events, overruns);
+	mnl_socket_close(nl);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[BATCH_BYTES];
@@ -400,11 +454,13 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules|latency N [1..64]\n");
+		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules|latency|events N [1..64]\n");
 		return 2;
 	}
 
-	if (!strcmp(argv[1], "inject")) {
+	if (!strcmp(argv[1], "events")) {
+		err = count_events(count);
+	} else if (!strcmp(argv[1], "inject")) {
 		if (open_socket(&b, NETLINK_NETFILTER))
 			return 1;
 		err = run(&b, "inject", build_inject, count, 1);
@@ -428,6 +484,7 @@ int main(int argc, char **argv)
 			      sync_latency(&b, count);
 	}
 
-	mnl_socket_close(b.nl);
+	if (b.nl)
+		mnl_socket_close(b.nl);
 	return err ? 1 : 0;
 }
