@@ -5,10 +5,11 @@
  * state and window scaling, the flag in its mark and the time it had left
  * when its last update arrived, less the time since (measured on this
  * machine's monotonic clock, never compared with the peer's).  Requests go
- * in batches of many messages a send, each acknowledged; a connection
- * this kernel already has (a node that kept its table) is updated.  The commit
- * returns when conntrack has answered them all, and then nf_ckpt adopts
- * the connections so that they stay protected on this node.
+ * in batches of many messages a send, each batch acknowledged once; a
+ * connection this kernel already has (a node that kept its table) is
+ * updated.  The commit returns when conntrack has answered them all, and
+ * then nf_ckpt adopts the connections so that they stay protected on this
+ * node.
  *
  * Meanwhile this daemon leaves conntrack's event groups: with no listener
  * the kernel builds no event for the commit's own connections, which took
@@ -268,6 +269,7 @@ int kernel_commit(struct kernel *k, struct cache *c, uint64_t now,
 	created = now_ms();
 	if (!err)
 		err = ckpt_adopt(k, c, r);
+	r->adopt_ms = now_ms() - created;
 	listen_err = kernel_events_listen(k, true);
 	if (listen_err) {
 		/* Without events this node would replicate nothing more. */
@@ -277,7 +279,6 @@ int kernel_commit(struct kernel *k, struct cache *c, uint64_t now,
 			err = listen_err;
 	}
 	r->ms = now_ms() - start;
-	r->adopt_ms = now_ms() - created;
 	return err;
 }
 

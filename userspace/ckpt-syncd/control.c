@@ -181,10 +181,22 @@ void control_serve(struct syncd *d, int lfd)
 
 /*
  * The client side: send CMD, copy the answer to stdout.  A commit takes
- * as long as it takes (keepalived's notify waits for it); anything else
- * is answered at once by a daemon that is not stuck.
+ * as long as it takes (keepalived's notify waits for it), and exits 1
+ * unless it ended with error=0; anything else is answered at once by a
+ * daemon that is not stuck.
  */
 int control_request(const char *path, const char *cmd)
 {
-	return ctl_request("ckpt-syncd", path, cmd, strcmp(cmd, "commit") ? 30 : 0);
+	char answer[512];
+
+	if (strcmp(cmd, "commit"))
+		return ctl_request("ckpt-syncd", path, cmd, 30, NULL, 0);
+	if (ctl_request("ckpt-syncd", path, cmd, 0, answer, sizeof(answer)))
+		return 1;
+	if (!strstr(answer, " error=0\n")) {
+		fflush(stdout);
+		fprintf(stderr, "ckpt-syncd: the commit failed or was cut short\n");
+		return 1;
+	}
+	return 0;
 }

@@ -58,13 +58,17 @@ int ctl_listen(const char *path)
 }
 
 int ctl_request(const char *prog, const char *path, const char *cmd,
-		unsigned int limit_s)
+		unsigned int limit_s, char *answer, size_t size)
 {
 	struct timeval limit = { .tv_sec = limit_s };
 	struct sockaddr_un sun;
+	size_t kept = 0, take;
 	char buf[4096];
 	ssize_t n;
 	int fd;
+
+	if (answer && size)
+		answer[0] = '\0';
 
 	if (ctl_address(path, &sun)) {
 		fprintf(stderr, "%s: control path too long: %s\n", prog, path);
@@ -91,8 +95,15 @@ int ctl_request(const char *prog, const char *path, const char *cmd,
 		close(fd);
 		return 1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		fwrite(buf, 1, (size_t)n, stdout);
+		if (answer && kept + 1 < size) {
+			take = size - 1 - kept < (size_t)n ? size - 1 - kept : (size_t)n;
+			memcpy(answer + kept, buf, take);
+			kept += take;
+			answer[kept] = '\0';
+		}
+	}
 	if (n < 0)
 		fprintf(stderr, "%s: no answer from the daemon at %s within %ld s: %s\n",
 			prog, path, (long)limit.tv_sec, strerror(errno));

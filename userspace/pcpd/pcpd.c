@@ -8,9 +8,9 @@
  *
  *   pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
- *        [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]
+ *        [--checkpoint-max N] [--checkpoint-rate N[/s|/min]] [--checkpoint-burst N]
  *        [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]
- *        [--state FILE]
+ *        [--state FILE] [--port-hold S]
  *   pcpd --status [--json] [--config FILE] [--control PATH]
  */
 
@@ -695,9 +695,9 @@ static void print_usage(void)
 {
 	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
-		"            [--checkpoint-max N] [--checkpoint-rate N[/min]] [--checkpoint-burst N]\n"
+		"            [--checkpoint-max N] [--checkpoint-rate N[/s|/min]] [--checkpoint-burst N]\n"
 		"            [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]\n"
-		"            [--state FILE]\n"
+		"            [--state FILE] [--port-hold S]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
 }
 
@@ -972,7 +972,7 @@ int main(int argc, char **argv)
 	}
 	if (d.status) {
 		ret = ctl_request("pcpd", d.cfg.control,
-				  d.json ? "status-json" : "status", 10);
+				  d.json ? "status-json" : "status", 10, NULL, 0);
 		pcpd_config_free(&d.cfg);
 		return ret;
 	}
