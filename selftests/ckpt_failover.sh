@@ -32,7 +32,7 @@ flagged_udp() { ip netns exec "$1" conntrack -L -p udp --sport "$2" -m $MARK/$MA
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 ha_topology || ktap_skip_all "cannot build the topology"
 
-ktap_plan 32
+ktap_plan 34
 
 ha_syncd nat-a && ha_syncd nat-b
 ha_keepalived nat-a 150
@@ -104,6 +104,21 @@ ktap_result "...and logs it: ckpt-gate drop: IN=b-out ... DST=$HA_VIP_OUT ... DP
 	  grep -q "SPT=9002 DPT=$udp_eport "; echo $?)
 ktap_result "nat-a, the master, dropped nothing meanwhile: its gate is open" \
 	$([ "$(ha_gate_drops nat-a)" = "$drops_a" ]; echo $?)
+# keepalived adds the virtual addresses before the notify script commits:
+# a packet to one of them that came then must stop at the closed gate, not
+# reach the node's own stack (a reset) or start a conntrack entry (field
+# note 7).  The address goes on lo, and b-out answers ARP only for its own
+# addresses, so the server keeps sending to nat-a.
+ip netns exec nat-b sysctl -qw net.ipv4.conf.b-out.arp_ignore=1
+ip -n nat-b addr add $HA_VIP_OUT/32 dev lo
+drops=$(ha_gate_drops nat-b)
+echo early | ip netns exec stray socat -u - UDP-SENDTO:$HA_VIP_OUT:$udp_eport,sourceport=9002
+ktap_check "with the outside virtual address up but not yet committed, nat-b's gate drops a packet to it" \
+	ha_wait 5 eval '[ "$(ha_gate_drops nat-b)" -gt "$drops" ]'
+ktap_result "...before conntrack: nat-b has no entry for it" \
+	$(! ip netns exec nat-b conntrack -L -p udp --dport "$udp_eport" 2>/dev/null | grep -q .; echo $?)
+ip -n nat-b addr del $HA_VIP_OUT/32 dev lo
+ip netns exec nat-b sysctl -qw net.ipv4.conf.b-out.arp_ignore=0
 sleep 2
 
 echo "# nat-a crashes: its processes killed, its links cut"

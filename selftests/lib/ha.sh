@@ -16,9 +16,9 @@
 # The virtual addresses 192.0.2.1 (the client's gateway) and 198.51.100.1
 # (the address the pair translates to) belong to whichever node is master.
 # Both nodes have the same nftables NAT table; each starts with its gate
-# closed (table ckpt_gate: forwarded packets dropped before conntrack sees
-# them, counted and logged), and opens it only after committing its peer's
-# state.
+# closed (table ckpt_gate: forwarded packets and packets to the virtual
+# addresses dropped before conntrack sees them, counted and logged), and
+# opens it only after committing its peer's state.
 
 HA_VIP_IN=192.0.2.1
 HA_VIP_OUT=198.51.100.1
@@ -49,9 +49,14 @@ ha_nat_tables()
 	table ip ckpt_gate {
 		counter dropped {
 		}
+		set virtual {
+			type ipv4_addr
+			elements = { $HA_VIP_IN, $HA_VIP_OUT }
+		}
 		chain pre {
 			type filter hook prerouting priority -310; policy accept;
 			iifname { "$p-in", "$p-out" } fib daddr type unicast jump closed
+			iifname { "$p-in", "$p-out" } ip daddr @virtual jump closed
 		}
 		chain closed {
 			counter name "dropped"
