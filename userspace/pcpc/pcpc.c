@@ -36,7 +36,7 @@ struct pcpc {
 static int print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pcpc [-j] -s SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
+		"usage: pcpc [-j|--json] -s|--server SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
 		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
 		"            [--third-party ADDR] [--filter ADDR[/LEN][:PORT]...]\n"
 		"       pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT [--lifetime S]\n"
@@ -358,6 +358,11 @@ close:
 
 int main(int argc, char **argv)
 {
+	static const struct option global[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "server", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct pcp_response resp;
 	struct pcp_request back;
 	uint8_t out[PCP_MAX_LEN + 4];
@@ -370,7 +375,7 @@ int main(int argc, char **argv)
 		print_usage(stdout);
 		return 0;
 	}
-	while ((opt = getopt(argc, argv, "+js:")) != -1) {
+	while ((opt = getopt_long(argc, argv, "+js:", global, NULL)) != -1) {
 		if (opt == 'j')
 			c.json = true;
 		else if (opt == 's')
