@@ -73,10 +73,7 @@ int kernel_events_listen(struct kernel *k, bool on)
 int kernel_open(struct kernel *k, unsigned int rcvbuf)
 {
 	memset(k, 0, sizeof(*k));
-	k->events = open_socket(NETLINK_NETFILTER,
-				NF_NETLINK_CONNTRACK_NEW |
-				NF_NETLINK_CONNTRACK_UPDATE |
-				NF_NETLINK_CONNTRACK_DESTROY, rcvbuf);
+	k->events = open_socket(NETLINK_NETFILTER, 0, rcvbuf);
 	k->ct = open_socket(NETLINK_NETFILTER, 0, rcvbuf);
 	k->genl = open_socket(NETLINK_GENERIC, 0, 0);
 	k->ntf = open_socket(NETLINK_GENERIC, 0, rcvbuf);
@@ -89,6 +86,11 @@ int kernel_open(struct kernel *k, unsigned int rcvbuf)
 		goto close;
 	if (filter_flagged(k)) {
 		log_err("kernel reason=\"cannot attach the mark filter: %s\"",
+			strerror(errno));
+		goto close;
+	}
+	if (kernel_events_listen(k, true)) {
+		log_err("kernel reason=\"cannot join conntrack's event groups: %s\"",
 			strerror(errno));
 		goto close;
 	}
