@@ -454,7 +454,8 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules|latency|events N [1..64]\n");
+		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules|latency N [1..64]\n"
+			"       ckpt_bulk events SECONDS\n");
 		return 2;
 	}
 

@@ -36,9 +36,10 @@ struct pcpc {
 static int print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pcpc [-j|--json] -s|--server SERVER map -p PROTO --port PORT [--lifetime S] [--suggest-port PORT]\n"
-		"            [--prefer-failure] [--checkpoint] [--nonce HEX] [--delete]\n"
-		"            [--third-party ADDR] [--filter ADDR[/LEN][:PORT]...]\n"
+		"usage: pcpc [-j|--json] -s|--server SERVER map -p PROTO --port PORT\n"
+		"            [--lifetime S] [--suggest-port PORT] [--prefer-failure]\n"
+		"            [--checkpoint] [--nonce HEX] [--delete] [--third-party ADDR]\n"
+		"            [--filter ADDR[/LEN][:PORT]...]\n"
 		"       pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT [--lifetime S]\n"
 		"            [--suggest-port PORT] [--checkpoint] [--nonce HEX]\n"
 		"       pcpc [-j] -s SERVER announce\n"

@@ -8,7 +8,8 @@
  *
  *   pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
- *        [--checkpoint-max N] [--checkpoint-rate N[/s|/min]] [--checkpoint-burst N]
+ *        [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]
+ *        [--checkpoint-burst N]
  *        [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]
  *        [--state FILE] [--port-hold S]
  *   pcpd --status [--json] [--config FILE] [--control PATH]
@@ -695,7 +696,8 @@ static void print_usage(void)
 {
 	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
-		"            [--checkpoint-max N] [--checkpoint-rate N[/s|/min]] [--checkpoint-burst N]\n"
+		"            [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]\n"
+		"            [--checkpoint-burst N]\n"
 		"            [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]\n"
 		"            [--state FILE] [--port-hold S]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
