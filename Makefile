@@ -104,9 +104,10 @@ $(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
 	$(CC) $(CFLAGS) $(san) -o $@ $< $(MNL_LIBS)
 
 $(BUILD)/pcpd_nft_tool $(BUILD)/san/pcpd_nft_tool: selftests/tools/pcpd_nft_tool.c \
-		userspace/pcpd/nft.c userspace/pcpd/nft.h
+		userspace/pcpd/nft.c userspace/pcpd/nft.h userspace/lib/util.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(san) -Iuserspace/pcpd -o $@ $< userspace/pcpd/nft.c $(NFT_LIBS)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/pcpd -o $@ $< userspace/pcpd/nft.c \
+		userspace/lib/util.c $(NFT_LIBS)
 
 $(BUILD)/pcp_load $(BUILD)/san/pcp_load: selftests/tools/pcp_load.c $(PCP_DEPS)
 	@mkdir -p $(@D)

@@ -28,7 +28,7 @@ static void check_class(const struct pcpd_class *c)
 	for (i = 0; i < c->n_ports; i++)
 		require(c->ports[i].lo >= 1 && c->ports[i].lo <= c->ports[i].hi);
 	for (i = 0; i < c->n_members; i++)
-		require(pcpd_prefix_has(&c->members[i], c->members[i].addr));
+		require(pcpd_prefix_has(&c->members[i], c->members[i].key));
 	/* Every verdict is one of the four, asked or not. */
 	require(pcpd_class_decide(c, 6, 5060, 0, true) <= PCPD_CLASS_FORCED);
 	require(pcpd_class_decide(c, 17, 1, 5060, false) != PCPD_CLASS_REFUSED);
@@ -38,22 +38,27 @@ static void check_config(const struct pcpd_config *c)
 {
 	const struct pcpd_class *cls;
 	unsigned int i;
-	uint32_t sub;
+	uint64_t sub;
 
 	require(c->n_listen <= PCPD_MAX_LISTEN);
 	require(c->map.port_min >= 1 && c->map.port_min < c->map.port_max);
 	require(c->map.lifetime_min >= 1 &&
 		c->map.lifetime_min <= c->map.lifetime_max);
 	require(c->policy.subscriber_len >= 1 && c->policy.subscriber_len <= 32);
+	require(c->policy.subscriber_len6 >= 1 && c->policy.subscriber_len6 <= 64);
 	require(c->policy.n_classes >= 1 &&
 		!strcmp(c->policy.classes[0].name, "default") &&
 		!c->policy.classes[0].n_members);
 	for (i = 0; i < c->policy.n_classes; i++)
 		check_class(&c->policy.classes[i]);
 	/* Any address has a subscriber, and the subscriber a class. */
-	sub = pcpd_policy_subscriber(&c->policy, 0x0a010203);
+	sub = pcpd_policy_subscriber(&c->policy, pcpd_key_v4(0x0a010203));
 	cls = pcpd_policy_class(&c->policy, sub);
 	require(cls >= c->policy.classes &&
+		cls < c->policy.classes + c->policy.n_classes);
+	sub = pcpd_policy_subscriber(&c->policy, 0x20010db800010203ull);
+	cls = pcpd_policy_class(&c->policy, sub);
+	require(!pcpd_key_is_v4(sub) && cls >= c->policy.classes &&
 		cls < c->policy.classes + c->policy.n_classes);
 }
 

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "subscriber.h"
 
-#define PLAN 53
+#define PLAN 67
 
 #define LONG_NAME	"0123456789abcdef0123456789abcdef0123456789"
 
@@ -51,12 +51,15 @@ static const char example[] =
 	"\tcheckpoint never\n"
 	"}\n";
 
-static uint32_t ip(const char *s)
+/* The key of address S (policy.h), IPv4 or IPv6. */
+static uint64_t ip(const char *s)
 {
-	struct in_addr a;
+	struct in6_addr a6 = { 0 };
 
-	inet_pton(AF_INET, s, &a);
-	return ntohl(a.s_addr);
+	a6.s6_addr[10] = a6.s6_addr[11] = 0xff;
+	if (inet_pton(AF_INET, s, a6.s6_addr + 12) != 1)
+		inet_pton(AF_INET6, s, &a6);
+	return pcpd_key_of(&a6);
 }
 
 /* Parse TEXT into C; the result, ERR filled in on a mistake. */
@@ -171,8 +174,8 @@ static void test_limits(void)
 	b = pcpd_subscriber_get(&subs, ip("10.0.1.1"), 0);
 	ktap_check(pcpd_subscriber_ckpt(b, 0) == PCPD_CKPT_POLICY && b->refused_policy == 1,
 		   "checkpoint-max 0 refuses every check-point, as policy");
-	c.policy.classes[1].members[0].addr = ip("10.0.1.0");
-	c.policy.classes[2].members[0].addr = ip("10.0.0.0");
+	c.policy.classes[1].members[0].key = ip("10.0.1.0");
+	c.policy.classes[2].members[0].key = ip("10.0.0.0");
 	pcpd_subscribers_reclass(&subs);
 	ktap_check(!strcmp(a->class->name, "none") && !strcmp(b->class->name, "small"),
 		   "after the policy changes, each subscriber is put in its class again");
@@ -198,7 +201,7 @@ static void test_errors(void)
 	expect_error("quota 4\nlistne 192.0.2.1\n", "test.conf:2: 'listne' is not a key",
 		     "an unknown key is named, with its line");
 	expect_error("listen 192.0.2.300\n",
-		     "test.conf:1: listen: '192.0.2.300' is not an IPv4 address",
+		     "test.conf:1: listen: '192.0.2.300' is not an IPv4 or IPv6 address",
 		     "a bad listen address");
 	expect_error("listen 192.0.2.1\nlisten 192.0.2.1\n", "listen: 192.0.2.1 is given twice",
 		     "a listen address given twice");
@@ -206,7 +209,7 @@ static void test_errors(void)
 		     "a port range upside down");
 	expect_error("lifetime 0-100\n", "lifetime: '0-100' is not a range",
 		     "a lifetime starting at 0");
-	expect_error("subscriber 10.0.0.1/8\n", "subscriber: '10.0.0.1/8' is not an IPv4 prefix",
+	expect_error("subscriber 10.0.0.1/8\n", "subscriber: '10.0.0.1/8' is not a prefix",
 		     "a prefix with host bits set");
 	expect_error("subscriber-prefix-length 33\n", "'33' is not from 1 to 32",
 		     "a subscriber prefix length of 33");
@@ -305,6 +308,64 @@ static void test_fixed(void)
 	pcpd_config_free(&b);
 }
 
+/* IPv6 subscribers, classes and listen addresses. */
+static void test_ipv6(void)
+{
+	static const char text[] =
+		"listen 2001:db8:1::1\n"
+		"outside-interface eth1\n"
+		"subscriber 2001:db8:aa00::/40\n"
+		"class gold {\n members 2001:db8:100::/48 10.0.0.0/8\n}\n";
+	const struct pcpd_policy *p;
+	const struct pcpd_class *gold;
+	struct pcpd_config c;
+	char err[600], buf[256];
+
+	ktap_check(!parse(&c, text, err, sizeof(err)), "an IPv6 configuration parses");
+	gold = &c.policy.classes[1];
+	ktap_check(pcpd_policy_subscriber(&c.policy, ip("2001:db8:5:1234::9")) ==
+		   ip("2001:db8:5:1200::"),
+		   "by default an IPv6 subscriber is its /56");
+	ktap_check(pcpd_policy_subscriber(&c.policy, ip("2001:db8:aa12:3400::1")) ==
+		   ip("2001:db8:aa00::"),
+		   "a configured IPv6 subscriber prefix makes a /40 one subscriber");
+	p = &c.policy;
+	ktap_check(pcpd_policy_class(p, pcpd_policy_subscriber(p, ip("2001:db8:100:7::1"))) ==
+		   gold &&
+		   pcpd_policy_class(p, pcpd_policy_subscriber(p, ip("2001:db8:101::1"))) ==
+		   &c.policy.classes[0],
+		   "an IPv6 member prefix puts its subscribers in the class, and no others");
+	ktap_check(pcpd_policy_subscriber(&c.policy, ip("10.1.2.3")) == ip("10.1.2.3") &&
+		   pcpd_key_is_v4(ip("10.1.2.3")) && !pcpd_key_is_v4(ip("2001:db8::1")),
+		   "IPv4 and IPv6 subscribers never share a key");
+	ktap_check(!strcmp(pcpd_key_str(ip("2001:db8:5:1200::"), buf, sizeof(buf)),
+			   "2001:db8:5:1200::") &&
+		   !strcmp(pcpd_key_str(ip("192.0.2.4"), buf, sizeof(buf)), "192.0.2.4"),
+		   "a subscriber prints as its address");
+	ktap_check(pcpd_config_check(&c, err, sizeof(err)) &&
+		   strstr(err, "no external address"),
+		   "listen without external is refused by the check");
+	ktap_check(!pcpd_config_set(&c, "external", "198.51.100.1", err, sizeof(err)) &&
+		   !pcpd_config_check(&c, err, sizeof(err)),
+		   "with an external address and an outside interface, IPv6 can be served");
+	ktap_check(!strcmp(pcpd_config_outside_list(&c, buf, sizeof(buf)), "\"eth1\""),
+		   "the outside interfaces make an nft list");
+	c.n_outside = 0;
+	ktap_check(pcpd_config_check(&c, err, sizeof(err)) &&
+		   strstr(err, "IPv6 clients need outside-interface"),
+		   "an IPv6 listen address without outside-interface is refused");
+	pcpd_config_free(&c);
+
+	expect_error("subscriber 2001:db8::/80\n", "subscriber: '2001:db8::/80' is not a prefix",
+		     "an IPv6 subscriber longer than /64");
+	expect_error("subscriber 2001:db8::1\n", "is not a prefix",
+		     "an IPv6 prefix without a length");
+	expect_error("outside-interface 'eth0'\n", "is not an interface name",
+		     "an interface name nft would have to quote");
+	expect_error("third-party 2001:db8::/64 2001:db8::/64\n", "IPv4 prefixes only",
+		     "THIRD_PARTY clients by IPv6 prefix");
+}
+
 int main(void)
 {
 	ktap_plan(PLAN);
@@ -315,5 +376,6 @@ int main(void)
 	test_decimal();
 	test_nul();
 	test_fixed();
+	test_ipv6();
 	return ktap_done(PLAN);
 }

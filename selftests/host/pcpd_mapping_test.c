@@ -13,7 +13,7 @@
 
 #include "mapping.h"
 
-#define PLAN 36
+#define PLAN 42
 
 
 static struct pcpd_map_table table;
@@ -277,6 +277,50 @@ static void test_port_hold(void)
 	table.cfg.port_hold = 0;
 }
 
+/* IPv6 is not translated: a mapping is the host's own endpoint. */
+static void test_ipv6(void)
+{
+	struct pcp_request r = map(IPPROTO_TCP, 7200, 600, "nonce-6-1234");
+	struct in6_addr h6, h6b, sugg;
+	struct pcpd_map_decision d;
+	struct pcpd_mapping *m;
+
+	inet_pton(AF_INET6, "2001:db8:1::2", &h6);
+	inet_pton(AF_INET6, "2001:db8:1::3", &h6b);
+	inet_pton(AF_INET6, "2001:db8:9::9", &sugg);
+	r.external_port = 9999;
+	r.external_addr = sugg;
+	pcpd_map_decide(&table, &r, &h6, 6, 0, 7000, &d);
+	ktap_check(d.result == PCP_SUCCESS && d.action == PCPD_MAP_CREATE &&
+		   d.external_port == 7200 && !memcmp(&d.external_addr, &h6, sizeof(h6)),
+		   "an IPv6 MAP gets the host's own address and port, whatever was suggested");
+	m = pcpd_map_commit(&table, &r, &h6, 6, 7000, &d);
+	ktap_check(m && !pcpd_map_translated(m) &&
+		   !pcpd_map_by_external(&table, IPPROTO_TCP, 7200),
+		   "it takes no external port from IPv4's pool");
+	pcpd_map_decide(&table, &r, &h6b, 6, 0, 7000, &d);
+	ktap_check(d.result == PCP_SUCCESS && d.external_port == 7200,
+		   "another IPv6 host may map the same port: its own address");
+	r.prefer_failure = true;
+	pcpd_map_decide(&table, &r, &h6b, 6, 0, 7000, &d);
+	ktap_check(d.result == PCP_CANNOT_PROVIDE_EXTERNAL,
+		   "with PREFER_FAILURE, a suggestion that is not the host's fails");
+	r.prefer_failure = false;
+	r.n_filters = 1;
+	r.filters[0].addr = ktap_v4("198.51.100.2");
+	r.filters[0].prefix_len = 128;
+	pcpd_map_decide(&table, &r, &h6b, 6, 0, 7000, &d);
+	ktap_check(d.result == PCP_MALFORMED_OPTION,
+		   "an IPv4 FILTER on an IPv6 mapping is MALFORMED_OPTION");
+	inet_pton(AF_INET6, "2001:db8:2::77", &r.filters[0].addr);
+	r.filters[0].prefix_len = 64;
+	pcpd_map_decide(&table, &r, &h6b, 6, 0, 7000, &d);
+	ktap_check(d.result == PCP_SUCCESS && d.n_filters == 1 &&
+		   d.filters[0].prefix_len == 64 && d.filters[0].addr[15] == 0 &&
+		   d.filters[0].addr[1] == 0x01,
+		   "an IPv6 FILTER keeps its 128-bit length, host bits cleared");
+}
+
 int main(void)
 {
 	struct pcpd_map_config cfg = {
@@ -296,6 +340,7 @@ int main(void)
 	test_protocols_and_quota();
 	test_filters();
 	test_port_hold();
+	test_ipv6();
 	pcpd_map_table_free(&table);
 
 	return ktap_done(PLAN);

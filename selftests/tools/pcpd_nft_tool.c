@@ -2,7 +2,7 @@
 /*
  * pcpd_nft_tool: drive pcpd's nftables mapping code by hand, for tests.
  *
- *   pcpd_nft_tool setup | teardown
+ *   pcpd_nft_tool setup ['"OUTSIDE-IFNAME"'] | teardown
  *   pcpd_nft_tool add|replace tcp|udp EXT_ADDR EXT_PORT INT_ADDR INT_PORT SECONDS
  *   pcpd_nft_tool del tcp|udp EXT_ADDR EXT_PORT
  */
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "nft.h"
+#include "util.h"
 
 static int parse_mapping(int argc, char **argv, struct pcpd_nft_mapping *m,
 			 bool full)
@@ -21,12 +22,12 @@ static int parse_mapping(int argc, char **argv, struct pcpd_nft_mapping *m,
 		return -1;
 	m->protocol = !strcmp(argv[2], "tcp") ? IPPROTO_TCP :
 		      !strcmp(argv[2], "udp") ? IPPROTO_UDP : 0;
-	if (!m->protocol || inet_pton(AF_INET, argv[3], &m->external_addr) != 1)
+	if (!m->protocol || parse_addr46(argv[3], &m->external_addr))
 		return -1;
 	m->external_port = (uint16_t)strtoul(argv[4], NULL, 10);
 	if (!full)
 		return 0;
-	if (inet_pton(AF_INET, argv[5], &m->internal_addr) != 1)
+	if (parse_addr46(argv[5], &m->internal_addr))
 		return -1;
 	m->internal_port = (uint16_t)strtoul(argv[6], NULL, 10);
 	m->timeout = (uint32_t)strtoul(argv[7], NULL, 10);
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 		return 2;
 
 	if (!strcmp(argv[1], "setup")) {
-		err = pcpd_nft_setup(&n);
+		err = pcpd_nft_setup(&n, argc > 2 ? argv[2] : NULL);
 	} else if (!strcmp(argv[1], "teardown")) {
 		err = pcpd_nft_teardown(&n);
 	} else if (!strcmp(argv[1], "add") || !strcmp(argv[1], "replace")) {

@@ -3,6 +3,7 @@
  * Small helpers shared by the userspace programs.
  */
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -74,4 +75,13 @@ size_t split_lines(char *buf, size_t len, line_fn fn, void *arg)
 	len -= (size_t)(line - buf);
 	memmove(buf, line, len);
 	return len;
+}
+
+int parse_addr46(const char *s, struct in6_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[10] = a->s6_addr[11] = 0xff;
+	if (inet_pton(AF_INET, s, a->s6_addr + 12) == 1)
+		return 0;
+	return inet_pton(AF_INET6, s, a) == 1 ? 0 : -1;
 }

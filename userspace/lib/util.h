@@ -16,6 +16,9 @@ int parse_number(const char *s, unsigned long max, unsigned long *out);
 /* The same, decimal only (017 is seventeen): what configuration files use. */
 int parse_decimal(const char *s, unsigned long max, unsigned long *out);
 
+/* An IPv4 address, IPv4-mapped, or an IPv6 one, into A; -1 if neither. */
+struct in6_addr;
+int parse_addr46(const char *s, struct in6_addr *a);
 /* Exactly 2 * LEN hex digits into LEN octets; -1 for anything else. */
 int parse_hex(const char *s, uint8_t *out, size_t len);
 

@@ -29,9 +29,34 @@
 
 struct pcpc {
 	bool json;
-	struct sockaddr_in server;
+	struct sockaddr_storage server;	/* IPv4 or IPv6 */
 	struct pcp_request req;
 };
+
+/*
+ * "[ADDR]REST" (IPv6) or "ADDR:REST": the address into ADDR (SIZE), and
+ * where REST begins.  NULL if S has no such shape.
+ */
+static const char *split_addr(const char *s, char *addr, size_t size,
+			      const char *stop)
+{
+	const char *end;
+
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end || (size_t)(end - s - 1) >= size)
+			return NULL;
+		memcpy(addr, s + 1, (size_t)(end - s - 1));
+		addr[end - s - 1] = '\0';
+		return end + 1;
+	}
+	end = s + strcspn(s, stop);
+	if ((size_t)(end - s) >= size)
+		return NULL;
+	memcpy(addr, s, (size_t)(end - s));
+	addr[end - s] = '\0';
+	return end;
+}
 
 static int print_usage(FILE *f)
 {
@@ -53,61 +78,56 @@ static int bad_value(const char *what, const char *value)
 	return -1;
 }
 
-/* The remote peer of a PEER request: an IPv4 address and a port. */
+/* The remote peer of a PEER request: IPV4:PORT or [IPV6]:PORT. */
 static int parse_peer(const char *s, struct pcp_request *r)
 {
-	char addr[INET_ADDRSTRLEN];
-	const char *colon = strrchr(s, ':');
+	char addr[INET6_ADDRSTRLEN];
+	const char *rest = split_addr(s, addr, sizeof(addr), ":");
 	unsigned long port;
 
-	if (!colon || (size_t)(colon - s) >= sizeof(addr) ||
-	    parse_number(colon + 1, 65535, &port) || !port)
-		return -1;
-	memcpy(addr, s, (size_t)(colon - s));
-	addr[colon - s] = '\0';
-	r->peer_addr.s6_addr[10] = r->peer_addr.s6_addr[11] = 0xff;
-	if (inet_pton(AF_INET, addr, r->peer_addr.s6_addr + 12) != 1)
+	if (!rest || *rest != ':' || parse_number(rest + 1, 65535, &port) ||
+	    !port || parse_addr46(addr, &r->peer_addr))
 		return -1;
 	r->peer_port = (uint16_t)port;
 	return 0;
 }
 
-/* A FILTER option's remote peer: ADDR[/LEN][:PORT], IPv4. */
+/*
+ * A FILTER option's remote peer: IPV4[/LEN][:PORT] or
+ * [IPV6][/LEN][:PORT] ("clear": prefix length 0).
+ */
 static int parse_filter(const char *s, struct pcp_request *r)
 {
 	struct pcp_filter *f = &r->filters[r->n_filters];
-	char addr[INET_ADDRSTRLEN + 8], *slash, *colon;
-	unsigned long v;
+	char addr[INET6_ADDRSTRLEN], *end;
+	const char *rest;
+	unsigned long len = 128, port = 0;
+	bool v4;
 
-	if (strlen(s) >= sizeof(addr))
-		return -1;
 	/* Prefix length 0: the server drops every filter the mapping has. */
 	if (!strcmp(s, "clear")) {
 		memset(f, 0, sizeof(*f));
 		r->n_filters++;
 		return 0;
 	}
-	strcpy(addr, s);
-	f->prefix_len = 128;
-	f->port = 0;
-	colon = strchr(addr, ':');
-	if (colon) {
-		*colon = '\0';
-		if (parse_number(colon + 1, 65535, &v))
-			return -1;
-		f->port = (uint16_t)v;
-	}
-	slash = strchr(addr, '/');
-	if (slash) {
-		*slash = '\0';
-		if (parse_number(slash + 1, 32, &v))
-			return -1;
-		f->prefix_len = (uint8_t)(96 + v);	/* of the IPv4-mapped address */
-	}
-	memset(&f->addr, 0, sizeof(f->addr));
-	f->addr.s6_addr[10] = f->addr.s6_addr[11] = 0xff;
-	if (inet_pton(AF_INET, addr, f->addr.s6_addr + 12) != 1)
+	rest = split_addr(s, addr, sizeof(addr), "/:");
+	if (!rest || parse_addr46(addr, &f->addr))
 		return -1;
+	v4 = pcp_addr_is_v4mapped(&f->addr);
+	if (*rest == '/') {
+		len = strtoul(rest + 1, &end, 10);
+		if (end == rest + 1 || len > (v4 ? 32 : 128))
+			return -1;
+		if (v4)
+			len += 96;	/* of the IPv4-mapped address */
+		rest = end;
+	}
+	if (*rest == ':' && (parse_number(rest + 1, 65535, &port)))
+		return -1;
+	if (*rest && *rest != ':')
+		return -1;
+	f->prefix_len = (uint8_t)len;
+	f->port = (uint16_t)port;
 	r->n_filters++;
 	return 0;
 }
@@ -173,18 +193,16 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 			break;
 		case 'r':
 			if (parse_peer(optarg, r))
-				return bad_value("peer (ADDR:PORT)", optarg);
+				return bad_value("peer (ADDR:PORT or [ADDR]:PORT)", optarg);
 			break;
 		case 'T':
 			r->third_party = true;
-			r->third_party_addr.s6_addr[10] = 0xff;
-			r->third_party_addr.s6_addr[11] = 0xff;
-			if (inet_pton(AF_INET, optarg, r->third_party_addr.s6_addr + 12) != 1)
+			if (parse_addr46(optarg, &r->third_party_addr))
 				return bad_value("third-party address", optarg);
 			break;
 		case 'F':
 			if (r->n_filters == PCP_MAX_FILTERS || parse_filter(optarg, r))
-				return bad_value("filter (ADDR[/LEN][:PORT])", optarg);
+				return bad_value("filter (ADDR[/LEN][:PORT] or [ADDR][/LEN][:PORT])", optarg);
 			break;
 		default:
 			return -1;
@@ -208,7 +226,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 /* Send the request and wait for its answer, retrying TRIES times. */
 static ssize_t exchange(struct pcpc *c, uint8_t *out, size_t out_len)
 {
-	struct sockaddr_in local;
+	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	uint8_t msg[PCP_MAX_LEN];
 	struct pollfd pfd;
@@ -216,15 +234,20 @@ static ssize_t exchange(struct pcpc *c, uint8_t *out, size_t out_len)
 	size_t len;
 	int fd, i;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(c->server.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&c->server, sizeof(c->server)) ||
 	    getsockname(fd, (struct sockaddr *)&local, &llen)) {
 		perror("pcpc: socket");
 		goto close;
 	}
-	/* The client field is our source address, IPv4-mapped. */
-	c->req.client.s6_addr[10] = c->req.client.s6_addr[11] = 0xff;
-	memcpy(c->req.client.s6_addr + 12, &local.sin_addr, 4);
+	/* The client field is our source address, IPv4-mapped for IPv4. */
+	if (local.ss_family == AF_INET6) {
+		c->req.client = ((struct sockaddr_in6 *)&local)->sin6_addr;
+	} else {
+		c->req.client.s6_addr[10] = c->req.client.s6_addr[11] = 0xff;
+		memcpy(c->req.client.s6_addr + 12,
+		       &((struct sockaddr_in *)&local)->sin_addr, 4);
+	}
 	len = pcp_build_request(&c->req, msg);
 
 	pfd.fd = fd;
@@ -268,10 +291,12 @@ static void print_number(bool json, const char *key, unsigned long value)
 static void print(const struct pcpc *c, const struct pcp_request *r,
 		  const struct pcp_response *resp)
 {
-	char ext[INET_ADDRSTRLEN] = "0.0.0.0";
+	char ext[INET6_ADDRSTRLEN];
 
 	if (pcp_addr_is_v4mapped(&resp->external_addr))
 		inet_ntop(AF_INET, resp->external_addr.s6_addr + 12, ext, sizeof(ext));
+	else
+		inet_ntop(AF_INET6, &resp->external_addr, ext, sizeof(ext));
 
 	print_field(c->json, true, "result", pcp_result_name(resp->result), true);
 	print_number(c->json, "lifetime", resp->lifetime);
@@ -327,6 +352,10 @@ static int watch(struct pcpc *c, int argc, char **argv)
 	} else if (argc != 1) {
 		return print_usage(stderr);
 	}
+	if (c->server.ss_family != AF_INET) {
+		fprintf(stderr, "pcpc: unsolicited ANNOUNCEs are awaited on IPv4's 224.0.0.1 only; give an IPv4 server\n");
+		return 2;
+	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
@@ -340,7 +369,8 @@ static int watch(struct pcpc *c, int argc, char **argv)
 		flen = sizeof(from);
 		n = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &flen);
 		/* Only the server's, from its PCP port (section 8.3). */
-		if (n < 0 || from.sin_addr.s_addr != c->server.sin_addr.s_addr ||
+		if (n < 0 ||
+		    from.sin_addr.s_addr != ((struct sockaddr_in *)&c->server)->sin_addr.s_addr ||
 		    from.sin_port != htons(PCP_SERVER_PORT) ||
 		    pcp_parse_response(msg, (size_t)n, &back, &resp) ||
 		    (msg[1] & 0x7f) != PCP_OP_ANNOUNCE)
@@ -355,6 +385,25 @@ close:
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+/* The server's address, IPv4 or IPv6, on the PCP port. */
+static int server_addr(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(PCP_SERVER_PORT);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) != 1)
+		return -1;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(PCP_SERVER_PORT);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -386,9 +435,7 @@ int main(int argc, char **argv)
 	}
 	if (!server || optind >= argc)
 		return print_usage(stderr);
-	c.server.sin_family = AF_INET;
-	c.server.sin_port = htons(PCP_SERVER_PORT);
-	if (inet_pton(AF_INET, server, &c.server.sin_addr) != 1) {
+	if (server_addr(server, &c.server)) {
 		fprintf(stderr, "pcpc: bad server address '%s'\n", server);
 		return 2;
 	}

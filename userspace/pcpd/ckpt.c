@@ -121,6 +121,34 @@ bool pcpd_ckpt_available(const struct pcpd_ckpt *c)
 	return c->family != 0;
 }
 
+static bool is_v4(const struct in6_addr *a)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, v4mapped, sizeof(v4mapped));
+}
+
+/* Address A as attribute V4 (4 octets) or V6 (16), by its family. */
+static void put_addr(struct nlmsghdr *nlh, uint16_t v4, uint16_t v6,
+		     const struct in6_addr *a)
+{
+	if (is_v4(a))
+		mnl_attr_put(nlh, v4, 4, a->s6_addr + 12);
+	else
+		mnl_attr_put(nlh, v6, 16, a);
+}
+
+static void get_addr(const struct nlattr *a, struct in6_addr *out)
+{
+	if (mnl_attr_get_payload_len(a) == 16) {
+		memcpy(out, mnl_attr_get_payload(a), 16);
+	} else if (mnl_attr_get_payload_len(a) == 4) {
+		memset(out, 0, sizeof(*out));
+		out->s6_addr[10] = out->s6_addr[11] = 0xff;
+		memcpy(out->s6_addr + 12, mnl_attr_get_payload(a), 4);
+	}
+}
+
 static int rule_request(struct pcpd_ckpt *c, uint8_t cmd,
 			const struct pcpd_ckpt_rule *r, const char **msg)
 {
@@ -134,7 +162,8 @@ static int rule_request(struct pcpd_ckpt *c, uint8_t cmd,
 	nlh = request(c, buf, c->family, cmd);
 	nest = mnl_attr_nest_start(nlh, NF_CKPT_A_RULE);
 	mnl_attr_put_u8(nlh, NF_CKPT_RULE_A_PROTO, r->protocol);
-	mnl_attr_put(nlh, NF_CKPT_RULE_A_ADDR_V4, 4, &r->internal_addr);
+	put_addr(nlh, NF_CKPT_RULE_A_ADDR_V4, NF_CKPT_RULE_A_ADDR_V6,
+		 &r->internal_addr);
 	mnl_attr_put_u16(nlh, NF_CKPT_RULE_A_PORT, htons(r->internal_port));
 	mnl_attr_nest_end(nlh, nest);
 	if (cmd == NF_CKPT_CMD_RULE_ADD)
@@ -163,8 +192,8 @@ static void put_tuple(struct nlmsghdr *nlh, const struct pcpd_ckpt_flow *f)
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NF_CKPT_A_TUPLE);
 
 	mnl_attr_put_u8(nlh, NF_CKPT_TUPLE_A_PROTO, f->protocol);
-	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_SRC_V4, 4, &f->src);
-	mnl_attr_put(nlh, NF_CKPT_TUPLE_A_DST_V4, 4, &f->dst);
+	put_addr(nlh, NF_CKPT_TUPLE_A_SRC_V4, NF_CKPT_TUPLE_A_SRC_V6, &f->src);
+	put_addr(nlh, NF_CKPT_TUPLE_A_DST_V4, NF_CKPT_TUPLE_A_DST_V6, &f->dst);
 	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_SRC_PORT, htons(f->sport));
 	mnl_attr_put_u16(nlh, NF_CKPT_TUPLE_A_DST_PORT, htons(f->dport));
 	mnl_attr_nest_end(nlh, nest);
@@ -245,12 +274,12 @@ static int on_tuple_attr(const struct nlattr *a, void *data)
 		f->protocol = mnl_attr_get_u8(a);
 		break;
 	case NF_CKPT_TUPLE_A_SRC_V4:
-		if (mnl_attr_get_payload_len(a) == 4)
-			memcpy(&f->src, mnl_attr_get_payload(a), 4);
+	case NF_CKPT_TUPLE_A_SRC_V6:
+		get_addr(a, &f->src);
 		break;
 	case NF_CKPT_TUPLE_A_DST_V4:
-		if (mnl_attr_get_payload_len(a) == 4)
-			memcpy(&f->dst, mnl_attr_get_payload(a), 4);
+	case NF_CKPT_TUPLE_A_DST_V6:
+		get_addr(a, &f->dst);
 		break;
 	case NF_CKPT_TUPLE_A_SRC_PORT:
 		f->sport = ntohs(mnl_attr_get_u16(a));
@@ -344,9 +373,9 @@ static int on_dumped(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), on_dumped_attr, &e);
 	if (!e.has_orig || !e.has_reply || e.orig.protocol != r->protocol)
 		return MNL_CB_OK;
-	if (!(e.orig.src.s_addr == r->internal_addr.s_addr &&
+	if (!(!memcmp(&e.orig.src, &r->internal_addr, sizeof(r->internal_addr)) &&
 	      e.orig.sport == r->internal_port) &&
-	    !(e.reply.src.s_addr == r->internal_addr.s_addr &&
+	    !(!memcmp(&e.reply.src, &r->internal_addr, sizeof(r->internal_addr)) &&
 	      e.reply.sport == r->internal_port))
 		return MNL_CB_OK;
 	if (d->n == d->cap) {

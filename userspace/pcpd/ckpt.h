@@ -20,9 +20,10 @@ struct pcpd_ckpt {
 	uint32_t seq;
 };
 
+/* Addresses here are IPv4-mapped for IPv4. */
 struct pcpd_ckpt_rule {
 	uint8_t protocol;
-	struct in_addr internal_addr;
+	struct in6_addr internal_addr;
 	uint16_t internal_port;		/* host order */
 	uint32_t owner;
 };
@@ -41,7 +42,7 @@ int pcpd_ckpt_rule_del(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r,
 /* One connection, by its original direction (a PEER mapping's flow). */
 struct pcpd_ckpt_flow {
 	uint8_t protocol;
-	struct in_addr src, dst;
+	struct in6_addr src, dst;
 	uint16_t sport, dport;		/* host order */
 	uint32_t owner;
 };

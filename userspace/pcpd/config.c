@@ -96,11 +96,20 @@ static int set_path(char *dst, const char *value, char *err, size_t len)
 static int add_listen(struct pcpd_config *c, const char *value, char *err,
 		      size_t len)
 {
+	struct in6_addr a6;
 	struct in_addr a;
 	unsigned int i;
+	bool v6 = false;
 
-	if (inet_pton(AF_INET, value, &a) != 1)
-		return fail(err, len, "listen: '%s' is not an IPv4 address", value);
+	if (inet_pton(AF_INET, value, &a) != 1) {
+		v6 = inet_pton(AF_INET6, value, &a6) == 1;
+		if (!v6)
+			return fail(err, len, "listen: '%s' is not an IPv4 or IPv6 address",
+				    value);
+		if (IN6_IS_ADDR_LINKLOCAL(&a6))
+			return fail(err, len, "listen: %s is link-local; give a global or unique local address",
+				    value);
+	}
 	for (i = 0; i < c->n_listen; i++) {
 		if (!strcmp(c->listen[i], value))
 			return fail(err, len, "listen: %s is given twice", value);
@@ -108,6 +117,56 @@ static int add_listen(struct pcpd_config *c, const char *value, char *err,
 	if (c->n_listen == PCPD_MAX_LISTEN)
 		return fail(err, len, "listen: more than %d addresses", PCPD_MAX_LISTEN);
 	strcpy(c->listen[c->n_listen++], value);
+	c->listen6 |= v6;
+	return 0;
+}
+
+/* An interface name nft may quote: letters, digits, "-", "_", ".". */
+static int add_outside(struct pcpd_config *c, const char *value, char *err,
+		       size_t len)
+{
+	static const char allowed[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+	size_t n = strlen(value);
+	unsigned int i;
+
+	if (!n || n >= IFNAMSIZ || strspn(value, allowed) != n)
+		return fail(err, len, "outside-interface: '%s' is not an interface name (1 to %d letters, digits, '-', '_' or '.')",
+			    value, IFNAMSIZ - 1);
+	for (i = 0; i < c->n_outside; i++) {
+		if (!strcmp(c->outside[i], value))
+			return fail(err, len, "outside-interface: %s is given twice", value);
+	}
+	if (c->n_outside == PCPD_MAX_OUTSIDE)
+		return fail(err, len, "outside-interface: more than %d interfaces",
+			    PCPD_MAX_OUTSIDE);
+	strcpy(c->outside[c->n_outside++], value);
+	return 0;
+}
+
+const char *pcpd_config_outside_list(const struct pcpd_config *c, char *buf,
+				     size_t size)
+{
+	size_t used = 0;
+	unsigned int i;
+
+	if (!c->n_outside)
+		return NULL;
+	buf[0] = '\0';
+	for (i = 0; i < c->n_outside && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s\"%s\"",
+					 i ? ", " : "", c->outside[i]);
+	return buf;
+}
+
+int pcpd_config_check(const struct pcpd_config *c, char *err, size_t len)
+{
+	if (!c->n_listen || !c->has_external)
+		return fail(err, len, "no %s address: give --%s or put it in the configuration file",
+			    c->n_listen ? "external" : "listen",
+			    c->n_listen ? "external" : "listen");
+	if (c->listen6 && !c->n_outside)
+		return fail(err, len, "IPv6 clients need outside-interface: pcpd is IPv6's firewall, and drops new connections coming in there unless a mapping opened them");
 	return 0;
 }
 
@@ -129,7 +188,7 @@ static int parse_prefix(struct pcpd_policy *pol, const char *key,
 			size_t len)
 {
 	if (pcpd_parse_prefix(value, p))
-		return fail(err, len, "%s: '%s' is not an IPv4 prefix (ADDR or ADDR/LEN, no host bits)",
+		return fail(err, len, "%s: '%s' is not a prefix (IPv4 ADDR or ADDR/LEN, IPv6 ADDR/LEN up to /64; no host bits)",
 			    key, value);
 	/* Lists are searched linearly, and checked for repeats on the way in. */
 	if (pol->n_prefixes == PCPD_PREFIXES_MAX)
@@ -234,7 +293,7 @@ static const char *member_elsewhere(const struct pcpd_policy *p,
 
 	for (i = 1; i < p->n_classes; i++) {
 		for (j = 0; j < p->classes[i].n_members; j++) {
-			if (p->classes[i].members[j].addr == m->addr &&
+			if (p->classes[i].members[j].key == m->key &&
 			    p->classes[i].members[j].len == m->len)
 				return p->classes[i].name;
 		}
@@ -254,7 +313,7 @@ static int add_members(struct parser *ps, char **w, unsigned int n)
 		return fail(ps->err, ps->err_len, "members: wants one prefix or more");
 	for (i = 1; i < n; i++) {
 		if (pcpd_parse_prefix(w[i], &p))
-			return fail(ps->err, ps->err_len, "members: '%s' is not an IPv4 prefix (ADDR or ADDR/LEN, no host bits)",
+			return fail(ps->err, ps->err_len, "members: '%s' is not a prefix (IPv4 ADDR or ADDR/LEN, IPv6 ADDR/LEN up to /64; no host bits)",
 				    w[i]);
 		other = member_elsewhere(&ps->c->policy, &p);
 		if (other)
@@ -338,6 +397,8 @@ static int add_third_party(struct parser *ps, char **w, unsigned int n)
 	if (parse_prefix(pol, w[0], w[1], &t.clients, ps->err, ps->err_len) ||
 	    parse_prefix(pol, w[0], w[2], &t.hosts, ps->err, ps->err_len))
 		return -1;
+	if (!pcpd_key_is_v4(t.clients.key) || !pcpd_key_is_v4(t.hosts.key))
+		return fail(ps->err, ps->err_len, "third-party: IPv4 prefixes only; THIRD_PARTY is not served for IPv6");
 	slot = push(&pol->third_party, &pol->n_third_party, sizeof(t));
 	if (!slot)
 		return fail(ps->err, ps->err_len, "out of memory");
@@ -495,6 +556,15 @@ int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		c->policy.subscriber_len = (unsigned int)lo;
 		return 0;
 	}
+	if (!strcmp(key, "subscriber-prefix-length6")) {
+		if (parse_decimal(value, 64, &lo) || !lo)
+			return fail(err, len, "subscriber-prefix-length6: '%s' is not from 1 to 64",
+				    value);
+		c->policy.subscriber_len6 = (unsigned int)lo;
+		return 0;
+	}
+	if (!strcmp(key, "outside-interface"))
+		return add_outside(c, value, err, len);
 	if (!strcmp(key, "subscriber"))
 		return add_prefix(&c->policy, &c->policy.subscribers,
 				  &c->policy.n_subscribers, key, value, err, len);
@@ -534,6 +604,7 @@ int pcpd_config_init(struct pcpd_config *c)
 	strcpy(c->control, "/run/pcpd.sock");
 	c->sync_wait_ms = 500;
 	c->policy.subscriber_len = 32;
+	c->policy.subscriber_len6 = 56;
 	c->policy.classes = calloc(1, sizeof(*c->policy.classes));
 	if (!c->policy.classes)
 		return -1;
@@ -551,7 +622,15 @@ void pcpd_config_free(struct pcpd_config *c)
 static bool same_prefixes(const struct pcpd_prefix *a, unsigned int na,
 			  const struct pcpd_prefix *b, unsigned int nb)
 {
-	return na == nb && (!na || !memcmp(a, b, na * sizeof(*a)));
+	unsigned int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (a[i].key != b[i].key || a[i].len != b[i].len)
+			return false;
+	}
+	return true;
 }
 
 const char *pcpd_config_fixed_change(const struct pcpd_config *old,
@@ -577,7 +656,13 @@ const char *pcpd_config_fixed_change(const struct pcpd_config *old,
 		return "control";
 	if (strcmp(old->state, new->state))
 		return "state";
+	for (i = 0; i < new->n_outside || i < old->n_outside; i++) {
+		if (old->n_outside != new->n_outside ||
+		    strcmp(old->outside[i], new->outside[i]))
+			return "outside-interface";
+	}
 	if (old->policy.subscriber_len != new->policy.subscriber_len ||
+	    old->policy.subscriber_len6 != new->policy.subscriber_len6 ||
 	    !same_prefixes(old->policy.subscribers, old->policy.n_subscribers,
 			   new->policy.subscribers, new->policy.n_subscribers))
 		return "subscriber";

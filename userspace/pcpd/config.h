@@ -8,6 +8,7 @@
 #ifndef PCPD_CONFIG_H
 #define PCPD_CONFIG_H
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,11 +18,15 @@
 #include "policy.h"
 
 #define PCPD_MAX_LISTEN	8
+#define PCPD_MAX_OUTSIDE	8
 #define PCPD_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct pcpd_config {
-	char listen[PCPD_MAX_LISTEN][INET_ADDRSTRLEN];
+	char listen[PCPD_MAX_LISTEN][INET6_ADDRSTRLEN];
 	unsigned int n_listen;
+	bool listen6;			/* an IPv6 address among them */
+	char outside[PCPD_MAX_OUTSIDE][IFNAMSIZ];	/* IPv6's firewall */
+	unsigned int n_outside;
 	bool has_external;
 	struct pcpd_map_config map;
 	char syncd[PCPD_PATH_MAX];	/* "": no replication */
@@ -53,6 +58,14 @@ int pcpd_config_parse(struct pcpd_config *c, FILE *f, const char *name,
 int pcpd_config_set(struct pcpd_config *c, const char *key, const char *value,
 		    char *err, size_t err_len);
 
+/*
+ * Whether C can run: ERR says what is missing if not ("listen" without
+ * "external", IPv6 without "outside-interface").
+ */
+int pcpd_config_check(const struct pcpd_config *c, char *err, size_t err_len);
+/* The outside interfaces as an nft list, into BUF; NULL if none. */
+const char *pcpd_config_outside_list(const struct pcpd_config *c, char *buf,
+				     size_t size);
 /*
  * What a reload cannot change while pcpd runs: NULL if NEW keeps it, or
  * the name of the first key that differs.

@@ -61,11 +61,18 @@ static void flag(struct out *o, const char *k, bool v)
 	end_field(o);
 }
 
-static void addr(struct out *o, const char *k, struct in_addr a)
+static void addr(struct out *o, const char *k, const struct in6_addr *a)
 {
-	char buf[INET_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN];
 
-	str(o, k, inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+	str(o, k, addr_str(a, buf));
+}
+
+static void subscriber(struct out *o, const char *k, uint64_t id)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	str(o, k, pcpd_key_str(id, buf, sizeof(buf)));
 }
 
 static void item_start(struct out *o, const char *kind, bool *first_item)
@@ -85,14 +92,6 @@ static void item_end(struct out *o)
 	o->item = false;
 }
 
-static struct in_addr v4(const struct in6_addr *a)
-{
-	struct in_addr v;
-
-	memcpy(&v, a->s6_addr + 12, 4);
-	return v;
-}
-
 static uint32_t left(uint64_t expires)
 {
 	uint64_t now = now_seconds();
@@ -110,12 +109,12 @@ static void put_mappings(const struct pcpd *d, struct out *o)
 		for (m = d->table.buckets[i]; m; m = m->next) {
 			item_start(o, "map", &first);
 			num(o, "proto", m->protocol);
-			addr(o, "internal", v4(&m->internal_addr));
+			addr(o, "internal", &m->internal_addr);
 			num(o, "internal_port", m->internal_port);
-			addr(o, "external", v4(&m->external_addr));
+			addr(o, "external", &m->external_addr);
 			num(o, "external_port", m->external_port);
 			num(o, "lifetime", left(m->expires));
-			addr(o, "subscriber", (struct in_addr){ htonl(m->subscriber) });
+			subscriber(o, "subscriber", m->subscriber);
 			flag(o, "checkpoint", m->checkpoint);
 			flag(o, "standby", m->standby);
 			num(o, "filters", m->n_filters);
@@ -134,11 +133,11 @@ static void put_peers(const struct pcpd *d, struct out *o)
 		for (p = d->peers.buckets[i]; p; p = p->next) {
 			item_start(o, "peer", &first);
 			num(o, "proto", p->flow.protocol);
-			addr(o, "internal", p->flow.internal);
+			addr(o, "internal", &p->flow.internal);
 			num(o, "internal_port", p->flow.internal_port);
-			addr(o, "remote", p->flow.remote);
+			addr(o, "remote", &p->flow.remote);
 			num(o, "remote_port", p->flow.remote_port);
-			addr(o, "external", p->flow.external);
+			addr(o, "external", &p->flow.external);
 			num(o, "external_port", p->flow.external_port);
 			num(o, "lifetime", left(p->expires));
 			flag(o, "checkpoint", p->checkpoint);
@@ -156,7 +155,7 @@ static void put_subscribers(const struct pcpd *d, struct out *o)
 	for (i = 0; i < PCPD_SUBSCRIBER_BUCKETS; i++) {
 		for (s = d->subs.buckets[i]; s; s = s->next) {
 			item_start(o, "subscriber", &first);
-			addr(o, "addr", (struct in_addr){ htonl(s->id) });
+			subscriber(o, "addr", s->id);
 			num(o, "mappings", s->mappings);
 			num(o, "peers", s->peers);
 			num(o, "quota", d->table.cfg.quota);

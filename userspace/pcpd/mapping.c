@@ -59,7 +59,8 @@ static void hold_port(struct pcpd_map_table *t, const struct pcpd_mapping *m,
 {
 	struct pcpd_port_hold *h = &t->held[proto_index(m->protocol)][m->external_port];
 
-	if (!t->cfg.port_hold || now > UINT32_MAX - t->cfg.port_hold)
+	if (!pcpd_map_translated(m) || !t->cfg.port_hold ||
+	    now > UINT32_MAX - t->cfg.port_hold)
 		return;
 	h->until = (uint32_t)now + t->cfg.port_hold;
 	h->holder = holder_of(&m->internal_addr, m->protocol, m->internal_port);
@@ -73,11 +74,15 @@ static bool port_used(const struct pcpd_map_table *t, uint8_t protocol,
 	return map[port / 8] & (1u << (port % 8));
 }
 
-static void mark_port(struct pcpd_map_table *t, uint8_t protocol,
-		      uint16_t port, bool used)
+/* The external ports of IPv4's mappings; an IPv6 mapping has its own. */
+static void mark_port(struct pcpd_map_table *t, const struct pcpd_mapping *m,
+		      bool used)
 {
-	uint8_t *map = t->ports_used[proto_index(protocol)];
+	uint8_t *map = t->ports_used[proto_index(m->protocol)];
+	uint16_t port = m->external_port;
 
+	if (!pcpd_map_translated(m))
+		return;
 	if (used)
 		map[port / 8] |= (uint8_t)(1u << (port % 8));
 	else
@@ -261,16 +266,19 @@ static void decide_delete(const struct pcp_request *req,
 /*
  * The FILTERs the mapping will have (section 13.3): those it has, then the
  * request's in order, a prefix length of 0 removing all before it.  More
- * than MAP_FILTERS_MAX is EXCESSIVE_REMOTE_PEERS; an IPv6 remote peer
- * for this IPv4 mapping is MALFORMED_OPTION.
+ * than MAP_FILTERS_MAX is EXCESSIVE_REMOTE_PEERS; a remote peer of the
+ * other family than the internal host's is MALFORMED_OPTION (section
+ * 11.3: the two are always of one family).
  */
 static uint8_t decide_filters(const struct pcp_request *req,
+			      const struct in6_addr *internal,
 			      const struct pcpd_mapping *m,
 			      struct pcpd_map_decision *d)
 {
+	bool v4 = pcp_addr_is_v4mapped(internal);
+	unsigned int i, j, bits, width = v4 ? 32 : 128;
 	const struct pcp_filter *f;
 	struct map_filter add;
-	unsigned int i, j, bits;
 
 	d->n_filters = m ? m->n_filters : 0;
 	if (m)
@@ -281,13 +289,13 @@ static uint8_t decide_filters(const struct pcp_request *req,
 			d->n_filters = 0;
 			continue;
 		}
-		if (!pcp_addr_is_v4mapped(&f->addr))
+		if (pcp_addr_is_v4mapped(&f->addr) != v4)
 			return PCP_MALFORMED_OPTION;
 		memset(&add, 0, sizeof(add));
-		add.prefix_len = (uint8_t)(f->prefix_len - 96);
+		add.prefix_len = (uint8_t)(v4 ? f->prefix_len - 96 : f->prefix_len);
 		add.port = f->port;
-		memcpy(add.addr, f->addr.s6_addr + 12, 4);
-		for (bits = add.prefix_len; bits < 32; bits++)	/* host bits go */
+		memcpy(add.addr, f->addr.s6_addr + (v4 ? 12 : 0), width / 8);
+		for (bits = add.prefix_len; bits < width; bits++)	/* host bits go */
 			add.addr[bits / 8] &= (uint8_t)~(0x80 >> (bits % 8));
 		for (j = 0; j < d->n_filters; j++) {
 			if (map_filters_equal(&d->filters[j], 1, &add, 1))
@@ -302,8 +310,29 @@ static uint8_t decide_filters(const struct pcp_request *req,
 	return PCP_SUCCESS;
 }
 
+/*
+ * IPv6 is not translated: pcpd is its firewall (RFC 6887 section 1,
+ * Figure 5), and a mapping opens the internal endpoint itself, whatever
+ * the client suggested; one that prefers failure gets it.
+ */
+static void decide_identity(const struct pcp_request *req,
+			    const struct in6_addr *internal,
+			    struct pcpd_map_decision *d)
+{
+	if (req->prefer_failure &&
+	    ((req->external_port && req->external_port != req->internal_port) ||
+	     (!addr_unspecified(&req->external_addr) &&
+	      memcmp(&req->external_addr, internal, sizeof(*internal))))) {
+		decide_error(d, PCP_CANNOT_PROVIDE_EXTERNAL, PCP_SHORT_ERROR_LIFETIME);
+		return;
+	}
+	d->external_addr = *internal;
+	d->external_port = req->internal_port;
+	d->action = PCPD_MAP_CREATE;
+}
+
 void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
-		     const struct in6_addr *internal, uint32_t subscriber,
+		     const struct in6_addr *internal, uint64_t subscriber,
 		     unsigned int subscriber_count, uint64_t now,
 		     struct pcpd_map_decision *d)
 {
@@ -336,7 +365,7 @@ void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
 		return;
 	}
 	d->lifetime = clamp_lifetime(&t->cfg, req->lifetime);
-	d->result = decide_filters(req, m, d);
+	d->result = decide_filters(req, internal, m, d);
 	if (d->result) {
 		decide_error(d, d->result, d->result == PCP_EXCESSIVE_REMOTE_PEERS ?
 			     PCP_SHORT_ERROR_LIFETIME : PCP_LONG_ERROR_LIFETIME);
@@ -364,6 +393,10 @@ void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
 		decide_error(d, PCP_USER_EX_QUOTA, PCP_SHORT_ERROR_LIFETIME);
 		return;
 	}
+	if (!pcp_addr_is_v4mapped(internal)) {
+		decide_identity(req, internal, d);
+		return;
+	}
 	d->external_port = choose_port(t, req, internal, now);
 	if (!d->external_port) {
 		decide_error(d, req->prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL :
@@ -383,7 +416,7 @@ static void unlink_mapping(struct pcpd_map_table *t, struct pcpd_mapping *m)
 	while (*pp != m)
 		pp = &(*pp)->next;
 	*pp = m->next;
-	mark_port(t, m->protocol, m->external_port, false);
+	mark_port(t, m, false);
 	t->count--;
 	free(m);
 }
@@ -397,7 +430,7 @@ static void unlink_mapping(struct pcpd_map_table *t, struct pcpd_mapping *m)
 struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 				     const struct pcp_request *req,
 				     const struct in6_addr *internal,
-				     uint32_t subscriber, uint64_t now,
+				     uint64_t subscriber, uint64_t now,
 				     const struct pcpd_map_decision *d)
 {
 	struct pcpd_mapping *m;
@@ -438,7 +471,7 @@ struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 	b = bucket_of(internal, m->protocol, m->internal_port);
 	m->next = t->buckets[b];
 	t->buckets[b] = m;
-	mark_port(t, m->protocol, m->external_port, true);
+	mark_port(t, m, true);
 	t->count++;
 	return m;
 }
@@ -451,7 +484,8 @@ struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
 
 	if (pcpd_map_lookup(t, &src->internal_addr, src->protocol,
 			    src->internal_port) ||
-	    port_used(t, src->protocol, src->external_port))
+	    (pcpd_map_translated(src) &&
+	     port_used(t, src->protocol, src->external_port)))
 		return NULL;
 	m = malloc(sizeof(*m));
 	if (!m)
@@ -460,7 +494,7 @@ struct pcpd_mapping *pcpd_map_insert(struct pcpd_map_table *t,
 	b = bucket_of(&m->internal_addr, m->protocol, m->internal_port);
 	m->next = t->buckets[b];
 	t->buckets[b] = m;
-	mark_port(t, m->protocol, m->external_port, true);
+	mark_port(t, m, true);
 	t->count++;
 	return m;
 }
@@ -482,7 +516,8 @@ struct pcpd_mapping *pcpd_map_by_external(struct pcpd_map_table *t,
 		return NULL;
 	for (i = 0; i < PCPD_MAP_BUCKETS; i++)
 		for (m = t->buckets[i]; m; m = m->next)
-			if (m->protocol == protocol && m->external_port == port)
+			if (m->protocol == protocol && m->external_port == port &&
+			    pcpd_map_translated(m))
 				return m;
 	return NULL;
 }

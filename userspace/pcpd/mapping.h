@@ -23,7 +23,7 @@ struct pcpd_mapping {
 	struct in6_addr external_addr;
 	uint16_t external_port;
 	uint64_t expires;
-	uint32_t subscriber;
+	uint64_t subscriber;
 	bool checkpoint;
 	bool standby;		/* the peer's, replicated; ours at takeover */
 	bool unsynced;		/* check-pointed; the backup has not said so */
@@ -31,6 +31,12 @@ struct pcpd_mapping {
 	uint8_t n_filters;	/* remote peers allowed in (FILTER); 0: all */
 	struct map_filter filters[MAP_FILTERS_MAX];
 };
+
+/* Whether M is IPv4's, translated; an IPv6 mapping opens the host itself. */
+static inline bool pcpd_map_translated(const struct pcpd_mapping *m)
+{
+	return pcp_addr_is_v4mapped(&m->internal_addr);
+}
 
 struct pcpd_map_config {
 	struct in6_addr external_addr;	/* IPv4-mapped */
@@ -90,13 +96,13 @@ int pcpd_map_table_init(struct pcpd_map_table *t,
 void pcpd_map_table_free(struct pcpd_map_table *t);
 
 void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
-		     const struct in6_addr *internal, uint32_t subscriber,
+		     const struct in6_addr *internal, uint64_t subscriber,
 		     unsigned int subscriber_count, uint64_t now,
 		     struct pcpd_map_decision *d);
 struct pcpd_mapping *pcpd_map_commit(struct pcpd_map_table *t,
 				     const struct pcp_request *req,
 				     const struct in6_addr *internal,
-				     uint32_t subscriber, uint64_t now,
+				     uint64_t subscriber, uint64_t now,
 				     const struct pcpd_map_decision *d);
 struct pcpd_mapping *pcpd_map_lookup(struct pcpd_map_table *t,
 				     const struct in6_addr *internal,

@@ -70,6 +70,51 @@ static const char pcpd_ruleset[] =
 	"	}\n"
 	"}\n";
 
+/*
+ * IPv6 is routed, not translated: pcpd is its firewall (RFC 6887 Figure
+ * 5).  A new TCP or UDP connection coming in on an outside interface is
+ * dropped unless a mapping opened its internal endpoint; replies, and the
+ * connections PEER made, are established.  The FILTERs work as IPv4's.
+ * %s is the outside interfaces.
+ */
+static const char pcpd_ruleset6[] =
+	"table ip6 pcpd {\n"
+	"	set open_tcp {\n"
+	"		type ipv6_addr . inet_service\n"
+	"		flags timeout\n"
+	"	}\n"
+	"	set open_udp {\n"
+	"		type ipv6_addr . inet_service\n"
+	"		flags timeout\n"
+	"	}\n"
+	"	set filtered_tcp {\n"
+	"		type ipv6_addr . inet_service\n"
+	"		flags timeout\n"
+	"	}\n"
+	"	set filtered_udp {\n"
+	"		type ipv6_addr . inet_service\n"
+	"		flags timeout\n"
+	"	}\n"
+	"	set allowed_tcp {\n"
+	"		type ipv6_addr . inet_service . ipv6_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
+	"	set allowed_udp {\n"
+	"		type ipv6_addr . inet_service . ipv6_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
+	"	chain filter {\n"
+	"		type filter hook prerouting priority mangle; policy accept;\n"
+	"		ct direction original ip6 daddr . tcp dport @filtered_tcp ip6 daddr . tcp dport . ip6 saddr . tcp sport != @allowed_tcp drop\n"
+	"		ct direction original ip6 daddr . udp dport @filtered_udp ip6 daddr . udp dport . ip6 saddr . udp sport != @allowed_udp drop\n"
+	"	}\n"
+	"	chain forward {\n"
+	"		type filter hook forward priority filter; policy accept;\n"
+	"		iifname { %s } ct state new ip6 daddr . tcp dport != @open_tcp drop\n"
+	"		iifname { %s } ct state new ip6 daddr . udp dport != @open_udp drop\n"
+	"	}\n"
+	"}\n";
+
 int pcpd_nft_open(struct pcpd_nft *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -111,27 +156,64 @@ static int run_nft(struct pcpd_nft *n, const char *cmd)
 	return 0;
 }
 
-/* pcpd's table, anew: whatever a previous run left is replaced. */
-int pcpd_nft_setup(struct pcpd_nft *n)
+static const char pcpd_tables[] =
+	"add table ip pcpd\ndelete table ip pcpd\n"
+	"add table ip6 pcpd\ndelete table ip6 pcpd\n";
+
+/* pcpd's tables, anew: whatever a previous run left is replaced. */
+int pcpd_nft_setup(struct pcpd_nft *n, const char *outside)
 {
-	if (run_nft(n, "add table ip pcpd\ndelete table ip pcpd\n"))
+	char *ruleset6;
+	int err;
+
+	if (run_nft(n, pcpd_tables) || run_nft(n, pcpd_ruleset))
 		return -1;
-	return run_nft(n, pcpd_ruleset);
+	if (!outside)
+		return 0;
+	if (asprintf(&ruleset6, pcpd_ruleset6, outside, outside) < 0)
+		return -1;
+	err = run_nft(n, ruleset6);
+	free(ruleset6);
+	return err;
 }
 
 int pcpd_nft_teardown(struct pcpd_nft *n)
 {
-	return run_nft(n, "add table ip pcpd\ndelete table ip pcpd\n");
+	return run_nft(n, pcpd_tables);
 }
 
-/* Address and port as a concatenation: 4 octets, then 2 padded to 4. */
-static void put_concat(uint8_t out[8], struct in_addr addr, uint16_t port)
+/* The octets of A in its family: 4 for IPv4-mapped, else 16. */
+static size_t addr_len(const struct in6_addr *a)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a, v4mapped, sizeof(v4mapped)) ? 16 : 4;
+}
+
+static const uint8_t *addr_octets(const struct in6_addr *a)
+{
+	return a->s6_addr + 16 - addr_len(a);
+}
+
+/*
+ * Address and port as a concatenation: 4 or 16 octets, then 2 padded to
+ * 4.  The length written.
+ */
+static size_t put_concat(uint8_t *out, const uint8_t *addr, size_t alen,
+			 uint16_t port)
 {
 	uint16_t be = htons(port);
 
-	memset(out, 0, 8);
-	memcpy(out, &addr, 4);
-	memcpy(out + 4, &be, 2);
+	memset(out, 0, alen + 4);
+	memcpy(out, addr, alen);
+	memcpy(out + alen, &be, 2);
+	return alen + 4;
+}
+
+static size_t put_endpoint(uint8_t *out, const struct in6_addr *a,
+			   uint16_t port)
+{
+	return put_concat(out, addr_octets(a), addr_len(a), port);
 }
 
 static struct nftnl_set *set_named(const char *prefix, uint8_t protocol)
@@ -150,7 +232,8 @@ static struct nftnl_set *set_named(const char *prefix, uint8_t protocol)
 
 /* One element into S: KEY, and KEY_END, DATA, a timeout when given. */
 static int add_elem(struct nftnl_set *s, const uint8_t *key, size_t klen,
-		    const uint8_t *key_end, const uint8_t *data, uint32_t timeout)
+		    const uint8_t *key_end, const uint8_t *data, size_t dlen,
+		    uint32_t timeout)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 
@@ -160,7 +243,7 @@ static int add_elem(struct nftnl_set *s, const uint8_t *key, size_t klen,
 	if (key_end)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, klen);
 	if (data)
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, 8);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
 	if (timeout)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
 				       (uint64_t)timeout * 1000);
@@ -168,15 +251,21 @@ static int add_elem(struct nftnl_set *s, const uint8_t *key, size_t klen,
 	return 0;
 }
 
-/* M's DNAT element; with ADD its target and timeout too. */
+/*
+ * M's DNAT element, with ADD its target and timeout too; for IPv6, its
+ * element of the "open" set.
+ */
 static struct nftnl_set *map_elements(const struct pcpd_nft_mapping *m, bool add)
 {
-	struct nftnl_set *s = set_named("map", m->protocol);
-	uint8_t key[8], data[8];
+	bool v6 = addr_len(&m->external_addr) == 16;
+	struct nftnl_set *s = set_named(v6 ? "open" : "map", m->protocol);
+	uint8_t key[20], data[20];
+	size_t klen, dlen = 0;
 
-	put_concat(key, m->external_addr, m->external_port);
-	put_concat(data, m->internal_addr, m->internal_port);
-	if (s && add_elem(s, key, sizeof(key), NULL, add ? data : NULL,
+	klen = put_endpoint(key, &m->external_addr, m->external_port);
+	if (add && !v6)
+		dlen = put_endpoint(data, &m->internal_addr, m->internal_port);
+	if (s && add_elem(s, key, klen, NULL, dlen ? data : NULL, dlen,
 			  add ? m->timeout : 0)) {
 		nftnl_set_free(s);
 		return NULL;
@@ -189,25 +278,34 @@ static struct nftnl_set *filtered_elements(const struct pcpd_nft_mapping *m,
 					   bool add)
 {
 	struct nftnl_set *s = set_named("filtered", m->protocol);
-	uint8_t key[8];
+	uint8_t key[20];
+	size_t klen = put_endpoint(key, &m->external_addr, m->external_port);
 
-	put_concat(key, m->external_addr, m->external_port);
-	if (s && add_elem(s, key, sizeof(key), NULL, NULL, add ? m->timeout : 0)) {
+	if (s && add_elem(s, key, klen, NULL, NULL, 0, add ? m->timeout : 0)) {
 		nftnl_set_free(s);
 		return NULL;
 	}
 	return s;
 }
 
+/* The mask of a prefix of LEN bits: octet I of it. */
+static uint8_t mask_octet(unsigned int len, unsigned int i)
+{
+	if (len >= 8 * (i + 1))
+		return 0xff;
+	return len > 8 * i ? (uint8_t)(0xff << (8 - (len - 8 * i))) : 0;
+}
+
 /* Does filter A allow only peers B allows as well? */
 static bool filter_within(const struct map_filter *a, const struct map_filter *b)
 {
-	uint32_t x, y, mask = b->prefix_len ? htonl(~0u << (32 - b->prefix_len)) : 0;
+	unsigned int i;
 
-	memcpy(&x, a->addr, 4);
-	memcpy(&y, b->addr, 4);
-	return a->prefix_len >= b->prefix_len && (x & mask) == (y & mask) &&
-	       (!b->port || a->port == b->port);
+	for (i = 0; i < sizeof(a->addr); i++) {
+		if ((a->addr[i] ^ b->addr[i]) & mask_octet(b->prefix_len, i))
+			return false;
+	}
+	return a->prefix_len >= b->prefix_len && (!b->port || a->port == b->port);
 }
 
 /*
@@ -237,25 +335,24 @@ static struct nftnl_set *allowed_elements(const struct pcpd_nft_mapping *m,
 					  bool add)
 {
 	struct nftnl_set *s = set_named("allowed", m->protocol);
+	size_t alen = addr_len(&m->external_addr), klen, j;
+	uint8_t key[40], end[40], lo[16], hi[16];
 	const struct map_filter *f;
-	uint8_t key[16], end[16];
-	struct in_addr lo, hi;
-	uint32_t a, mask;
 	unsigned int i;
 
 	for (i = 0; s && i < m->n_filters; i++) {
 		if (!filter_needed(m, i))
 			continue;
 		f = &m->filters[i];
-		memcpy(&a, f->addr, 4);
-		mask = f->prefix_len ? htonl(~0u << (32 - f->prefix_len)) : 0;
-		lo.s_addr = a & mask;
-		hi.s_addr = a | ~mask;
-		put_concat(key, m->external_addr, m->external_port);
-		memcpy(end, key, 8);
-		put_concat(key + 8, lo, f->port);
-		put_concat(end + 8, hi, f->port ? f->port : 65535);
-		if (add_elem(s, key, sizeof(key), end, NULL, add ? m->timeout : 0)) {
+		for (j = 0; j < alen; j++) {
+			lo[j] = f->addr[j] & mask_octet(f->prefix_len, (unsigned int)j);
+			hi[j] = f->addr[j] | (uint8_t)~mask_octet(f->prefix_len, (unsigned int)j);
+		}
+		klen = put_endpoint(key, &m->external_addr, m->external_port);
+		memcpy(end, key, klen);
+		put_concat(key + klen, lo, alen, f->port);
+		klen += put_concat(end + klen, hi, alen, f->port ? f->port : 65535);
+		if (add_elem(s, key, klen, end, NULL, 0, add ? m->timeout : 0)) {
 			nftnl_set_free(s);
 			s = NULL;
 		}
@@ -275,12 +372,13 @@ static void mapping_sets(const struct pcpd_nft_mapping *m, bool add,
 }
 
 static void put_elem_msg(struct pcpd_nft *n, struct mnl_nlmsg_batch *b,
-			 uint16_t type, uint16_t flags, struct nftnl_set *s)
+			 uint16_t type, uint16_t flags, uint16_t family,
+			 struct nftnl_set *s)
 {
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), type,
-				    NFPROTO_IPV4, flags | NLM_F_ACK, ++n->seq);
+				    family, flags | NLM_F_ACK, ++n->seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	mnl_nlmsg_batch_next(b);
 }
@@ -326,6 +424,9 @@ static int transact(struct pcpd_nft *n, const struct pcpd_nft_mapping *old,
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_set *sets[6] = { NULL };
 	unsigned int n_del = 0, n_sets = 0, i;
+	const struct pcpd_nft_mapping *any = m ? m : old;
+	uint16_t family = addr_len(&any->external_addr) == 16 ? NFPROTO_IPV6 :
+			  NFPROTO_IPV4;
 	struct mnl_nlmsg_batch *b;
 	uint32_t first;
 	int err = -ENOMEM;
@@ -346,7 +447,7 @@ static int transact(struct pcpd_nft *n, const struct pcpd_nft_mapping *old,
 	mnl_nlmsg_batch_next(b);
 	for (i = 0; i < n_sets; i++)
 		put_elem_msg(n, b, i < n_del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-			     i < n_del ? 0 : NLM_F_CREATE | NLM_F_EXCL, sets[i]);
+			     i < n_del ? 0 : NLM_F_CREATE | NLM_F_EXCL, family, sets[i]);
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), ++n->seq);
 	mnl_nlmsg_batch_next(b);
 

@@ -5,7 +5,9 @@
  * expires a mapping itself and one mapping costs one element, not a rule.
  * A mapping with FILTERs also has an element in the protocol's "filtered"
  * set and one per FILTER in its "allowed" set: a new connection to it
- * from any other remote peer is dropped before DNAT.
+ * from any other remote peer is dropped before DNAT.  IPv6 is not
+ * translated: a table "ip6 pcpd" drops new connections from the outside
+ * to endpoints no mapping opened (an element in the "open" set).
  */
 #ifndef PCPD_NFT_H
 #define PCPD_NFT_H
@@ -26,12 +28,16 @@ struct pcpd_nft {
 	uint32_t seq;
 };
 
-/* One mapping: external address and port to internal ones, for TCP/UDP. */
+/*
+ * One mapping: external address and port to internal ones, for TCP/UDP.
+ * IPv4 addresses are IPv4-mapped; an IPv6 mapping has the same address
+ * and port on both sides, and opens the endpoint rather than DNAT.
+ */
 struct pcpd_nft_mapping {
 	uint8_t protocol;
-	struct in_addr external_addr;
+	struct in6_addr external_addr;
 	uint16_t external_port;		/* host order */
-	struct in_addr internal_addr;
+	struct in6_addr internal_addr;
 	uint16_t internal_port;		/* host order */
 	uint32_t timeout;		/* seconds */
 	uint8_t n_filters;		/* 0: every remote peer may come in */
@@ -40,7 +46,11 @@ struct pcpd_nft_mapping {
 
 int pcpd_nft_open(struct pcpd_nft *n);
 void pcpd_nft_close(struct pcpd_nft *n);
-int pcpd_nft_setup(struct pcpd_nft *n);
+/*
+ * The tables, anew; "ip6 pcpd" only with OUTSIDE, the interfaces that
+ * face the outside as an nft list ("\"eth0\", \"eth1\"").
+ */
+int pcpd_nft_setup(struct pcpd_nft *n, const char *outside);
 int pcpd_nft_teardown(struct pcpd_nft *n);
 /*
  * Install M, or with OLD replace that one (its element and filters) by M,

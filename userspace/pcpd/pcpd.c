@@ -11,7 +11,7 @@
  *        [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]
  *        [--checkpoint-burst N]
  *        [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]
- *        [--state FILE] [--port-hold S]
+ *        [--state FILE] [--port-hold S] [--outside-interface IFNAME...]
  *   pcpd --status [--json] [--config FILE] [--control PATH]
  */
 
@@ -73,19 +73,25 @@ uint32_t epoch(const struct pcpd *d)
 	return d->epoch_base + (uint32_t)(now_seconds() - d->start);
 }
 
-/* The IPv4 address, host order, of an IPv4-mapped A. */
-uint32_t subscriber_addr(const struct in6_addr *a)
+/* The subscriber of INTERNAL: its prefix, or a configured one holding it. */
+uint64_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal)
 {
-	uint32_t v;
-
-	memcpy(&v, a->s6_addr + 12, 4);
-	return ntohl(v);
+	return pcpd_policy_subscriber(&d->cfg.policy, pcpd_key_of(internal));
 }
 
-/* The subscriber of an IPv4-mapped INTERNAL: its address or prefix. */
-uint32_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal)
+/*
+ * nf_ckpt's owner of a subscriber, 32 bits: an IPv4 subscriber's address,
+ * an IPv6 subscriber's prefix hashed into 0.0.0.0/8, where no IPv4
+ * subscriber is.  The owner only tags flags (which pcpd clears by
+ * endpoint and owner together); pcpd counts quotas by the whole prefix.
+ */
+uint32_t owner_of(uint64_t subscriber)
 {
-	return pcpd_policy_subscriber(&d->cfg.policy, subscriber_addr(internal));
+	uint64_t h = subscriber * 0x9e3779b97f4a7c15ull;
+
+	if (pcpd_key_is_v4(subscriber))
+		return (uint32_t)subscriber;
+	return (uint32_t)(h >> 40) | 1;
 }
 
 /* Not unspecified, loopback, multicast or broadcast. */
@@ -96,15 +102,28 @@ bool pcpd_host_addr(struct in_addr a)
 	return h && h >> 24 != 127 && h >> 28 != 0xe && h != 0xffffffff;
 }
 
+/* The same of an IPv4-mapped or IPv6 address. */
+bool host_addr(const struct in6_addr *a)
+{
+	struct in_addr v4;
+
+	if (pcp_addr_is_v4mapped(a)) {
+		memcpy(&v4, a->s6_addr + 12, 4);
+		return pcpd_host_addr(v4);
+	}
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a) &&
+	       !IN6_IS_ADDR_MULTICAST(a);
+}
+
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m)
 {
 	struct pcpd_ckpt_rule r = {
 		.protocol = m->protocol,
 		.internal_port = m->internal_port,
-		.owner = m->subscriber,
+		.internal_addr = m->internal_addr,
+		.owner = owner_of(m->subscriber),
 	};
 
-	memcpy(&r.internal_addr, m->internal_addr.s6_addr + 12, 4);
 	return r;
 }
 
@@ -143,7 +162,7 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 			  addr_str(&m->internal_addr, ibuf), m->internal_port,
 			  msg ? msg : strerror(-err));
 	if (!d->stopping && pcpd_ckpt_available(&d->ckpt))
-		cleared = pcpd_ckpt_clear_endpoint(&d->ckpt, &r, m->subscriber,
+		cleared = pcpd_ckpt_clear_endpoint(&d->ckpt, &r, r.owner,
 						   keep_peer_flag, d);
 	if (cleared < 0)
 		log_event("checkpoint-release-failed internal=%s port=%u reason=\"clearing its connections: %s\"",
@@ -158,7 +177,7 @@ void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 }
 
 /* A subscriber's MAP mappings, counted against --quota. */
-void count_mapping(struct pcpd *d, uint32_t subscriber, int delta)
+void count_mapping(struct pcpd *d, uint64_t subscriber, int delta)
 {
 	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
 							  now_ms());
@@ -168,7 +187,7 @@ void count_mapping(struct pcpd *d, uint32_t subscriber, int delta)
 }
 
 /* What --quota counts: MAP mappings and PEER connections. */
-unsigned int mappings_of(struct pcpd *d, uint32_t subscriber)
+unsigned int mappings_of(struct pcpd *d, uint64_t subscriber)
 {
 	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
 							  now_ms());
@@ -312,8 +331,8 @@ struct pcpd_nft_mapping nft_of(const struct pcpd_mapping *m, uint32_t timeout)
 		.filters = m->filters,
 	};
 
-	memcpy(&e.external_addr, m->external_addr.s6_addr + 12, 4);
-	memcpy(&e.internal_addr, m->internal_addr.s6_addr + 12, 4);
+	e.external_addr = m->external_addr;
+	e.internal_addr = m->internal_addr;
 	return e;
 }
 
@@ -363,7 +382,7 @@ static uint8_t apply_map(struct pcpd *d, const struct pcp_request *req,
 	uint64_t now = now_seconds();
 	char ibuf[INET6_ADDRSTRLEN];
 	bool written = false;
-	uint32_t owner;
+	uint64_t owner;
 	int err = 0;
 
 	/* The subscriber charged: a deleted mapping's, which may be the peer's. */
@@ -460,10 +479,6 @@ static uint8_t handle_map(struct pcpd *d, const struct pcp_request *req,
 	struct pcpd_map_decision dec;
 	bool was, checkpoint;
 
-	/* Only IPv4 NAT so far. */
-	if (!pcp_addr_is_v4mapped(internal))
-		return PCP_UNSUPP_PROTOCOL;
-
 	pcpd_map_decide(&d->table, req, internal, subscriber_id(d, internal),
 			mappings_of(d, subscriber_id(d, internal)), now_seconds(), &dec);
 	resp->lifetime = dec.lifetime;
@@ -549,7 +564,7 @@ static uint8_t third_party(struct pcpd *d, const struct pcp_request *req,
 	*internal = *source;
 	if (!req->third_party)
 		return PCP_SUCCESS;
-	if (!pcpd_policy_third_party(&d->cfg.policy, subscriber_addr(source))) {
+	if (!pcpd_policy_third_party(&d->cfg.policy, pcpd_key_of(source))) {
 		log_event("third-party-refused client=%s reason=\"not a third-party client in the configuration\"",
 			  addr_str(source, sbuf));
 		return PCP_UNSUPP_OPTION;
@@ -563,8 +578,8 @@ static uint8_t third_party(struct pcpd *d, const struct pcp_request *req,
 		return PCP_MALFORMED_REQUEST;
 	}
 	why = nat_own_addr(d, &req->third_party_addr) ? "one of this NAT's own addresses" :
-	      !pcpd_policy_third_party_host(&d->cfg.policy, subscriber_addr(source),
-					    ntohl(a.s_addr)) ?
+	      !pcpd_policy_third_party_host(&d->cfg.policy, pcpd_key_of(source),
+					    pcpd_key_of(&req->third_party_addr)) ?
 	      "not a host this client may map (third-party in the configuration)" : NULL;
 	if (why) {
 		log_event("third-party-refused client=%s internal=%s reason=\"%s\"",
@@ -592,10 +607,16 @@ static void handle_packet(struct pcpd *d, int fd)
 	size_t n;
 
 	len = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&peer, &plen);
-	if (len < 0 || peer.ss_family != AF_INET)
+	if (len < 0)
 		return;
-	source.s6_addr[10] = source.s6_addr[11] = 0xff;
-	memcpy(source.s6_addr + 12, &((struct sockaddr_in *)&peer)->sin_addr, 4);
+	if (peer.ss_family == AF_INET6) {
+		source = ((struct sockaddr_in6 *)&peer)->sin6_addr;
+	} else if (peer.ss_family == AF_INET) {
+		source.s6_addr[10] = source.s6_addr[11] = 0xff;
+		memcpy(source.s6_addr + 12, &((struct sockaddr_in *)&peer)->sin_addr, 4);
+	} else {
+		return;
+	}
 
 	if (len >= 2 && msg[0] == 0 && !(msg[1] & 0x80)) {
 		answer_natpmp(d, fd, msg, &peer, plen);
@@ -646,19 +667,29 @@ static int listen_on(struct pcpd *d, const char *addr)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(PCP_SERVER_PORT) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(PCP_SERVER_PORT) };
+	bool v6 = inet_pton(AF_INET, addr, &sin.sin_addr) != 1;	/* config.c checked */
 	int fd, one = 1;
 
-	inet_pton(AF_INET, addr, &sin.sin_addr);	/* checked by config.c */
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (v6)
+		inet_pton(AF_INET6, addr, &sin6.sin6_addr);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	/*
 	 * No SO_REUSEADDR: for UDP it would let a second pcpd bind the same
 	 * address and take over this one's table.
 	 */
-	/* A pair's virtual address is there only while this node is master. */
+	/*
+	 * A pair's virtual address is there only while this node is master;
+	 * IP_FREEBIND serves IPv6 sockets too.
+	 */
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, v6 ? (struct sockaddr *)&sin6 : (struct sockaddr *)&sin,
+		 v6 ? sizeof(sin6) : sizeof(sin)) < 0) {
 		log_event("start-failed listen=%s port=%u reason=\"%s\"", addr,
 			  PCP_SERVER_PORT, strerror(errno));
 		close(fd);
@@ -689,6 +720,7 @@ static const struct option options[] = {
 	{ "state", required_argument, NULL, 'k' },
 	{ "sync-wait", required_argument, NULL, 'k' },
 	{ "port-hold", required_argument, NULL, 'k' },
+	{ "outside-interface", required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -699,7 +731,7 @@ static void print_usage(void)
 		"            [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]\n"
 		"            [--checkpoint-burst N]\n"
 		"            [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]\n"
-		"            [--state FILE] [--port-hold S]\n"
+		"            [--state FILE] [--port-hold S] [--outside-interface IFNAME...]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
 }
 
@@ -724,13 +756,13 @@ static int parse_modes(struct pcpd *d)
 
 /*
  * A configuration built whole: defaults, then the file, then the command
- * line over it (its --listen replace the file's).  Used at start and on
+ * line over it (its --listen and --outside-interface replace the file's).  Used at start and on
  * SIGHUP; -1 with ERR filled in on a mistake.
  */
 static int build_config(struct pcpd *d, struct pcpd_config *c, char *err,
 			size_t len)
 {
-	bool listen_seen = false;
+	bool listen_seen = false, outside_seen = false;
 	int opt, index;
 
 	if (pcpd_config_init(c)) {
@@ -746,7 +778,12 @@ static int build_config(struct pcpd *d, struct pcpd_config *c, char *err,
 			continue;
 		if (!strcmp(options[index].name, "listen") && !listen_seen) {
 			c->n_listen = 0;
+			c->listen6 = false;
 			listen_seen = true;
+		}
+		if (!strcmp(options[index].name, "outside-interface") && !outside_seen) {
+			c->n_outside = 0;
+			outside_seen = true;
 		}
 		if (pcpd_config_set(c, options[index].name, optarg, err, len))
 			return -1;
@@ -839,11 +876,10 @@ static void log_started(const struct pcpd *d)
 static int open_listeners(struct pcpd *d)
 {
 	unsigned int i;
+	char err[256];
 
-	if (!d->cfg.n_listen || !d->cfg.has_external) {
-		log_event("start-failed reason=\"no %s address: give --%s or put it in the configuration file\"",
-			  d->cfg.n_listen ? "external" : "listen",
-			  d->cfg.n_listen ? "external" : "listen");
+	if (pcpd_config_check(&d->cfg, err, sizeof(err))) {
+		log_event("start-failed reason=\"%s\"", err);
 		return -1;
 	}
 	replica_init(d, d->cfg.syncd[0] ? d->cfg.syncd : NULL);
@@ -956,7 +992,7 @@ static void stop(struct pcpd *d)
 int main(int argc, char **argv)
 {
 	static struct pcpd d = { .control_fd = -1, .state_lock_fd = -1 };
-	char err[600];
+	char err[600], outside[PCPD_MAX_OUTSIDE * (IFNAMSIZ + 4)];
 	unsigned int i;
 	int sfd, ret = 1;
 
@@ -997,7 +1033,8 @@ int main(int argc, char **argv)
 		goto close_sockets;
 	if (pcpd_nft_open(&d.nft))
 		goto free_table;
-	if (pcpd_nft_setup(&d.nft))
+	if (pcpd_nft_setup(&d.nft, pcpd_config_outside_list(&d.cfg, outside,
+							      sizeof(outside))))
 		goto close_nft;
 	if (pcpd_peers_open(&d.peers)) {
 		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));

@@ -81,9 +81,10 @@ uint64_t now_ms(void);
 void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *addr_str(const struct in6_addr *a, char *buf);
 uint32_t epoch(const struct pcpd *d);
-uint32_t subscriber_addr(const struct in6_addr *a);
-uint32_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal);
+uint64_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal);
+uint32_t owner_of(uint64_t subscriber);
 bool pcpd_host_addr(struct in_addr a);
+bool host_addr(const struct in6_addr *a);
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m);
 void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why);
@@ -98,8 +99,8 @@ struct ckpt_ask {
 };
 
 bool ckpt_wanted(struct pcpd *d, const struct ckpt_ask *ask);
-void count_mapping(struct pcpd *d, uint32_t subscriber, int delta);
-unsigned int mappings_of(struct pcpd *d, uint32_t subscriber);
+void count_mapping(struct pcpd *d, uint64_t subscriber, int delta);
+unsigned int mappings_of(struct pcpd *d, uint64_t subscriber);
 
 /* peer_request.c */
 uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
@@ -142,6 +143,7 @@ void replica_map(struct pcpd *d, const struct pcpd_mapping *m);
 void replica_unmap(struct pcpd *d, const struct pcpd_mapping *m);
 void replica_close(struct pcpd *d);
 struct map_record map_record_of(const struct pcpd_mapping *m);
+struct in6_addr map_record_addr(const struct map_record *r, const uint8_t *a);
 const char *map_record_invalid(const struct pcpd *d, struct map_record *r);
 bool map_record_install(struct pcpd *d, const struct map_record *r,
 			bool standby, bool checkpoint, const char *event);

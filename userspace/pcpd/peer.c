@@ -41,25 +41,39 @@ void pcpd_peers_close(struct pcpd_peers *p)
 static bool same_key(const struct pcpd_flow *a, const struct pcpd_flow *b)
 {
 	return a->protocol == b->protocol &&
-	       a->internal.s_addr == b->internal.s_addr &&
+	       !memcmp(&a->internal, &b->internal, sizeof(a->internal)) &&
 	       a->internal_port == b->internal_port &&
-	       a->remote.s_addr == b->remote.s_addr &&
+	       !memcmp(&a->remote, &b->remote, sizeof(a->remote)) &&
 	       a->remote_port == b->remote_port;
+}
+
+static uint32_t fnv(uint32_t h, const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
 }
 
 static unsigned int bucket_of(const struct pcpd_flow *f)
 {
 	uint32_t h = 2166136261u;	/* FNV-1a over the five-tuple */
-	uint32_t words[4] = {
-		f->internal.s_addr, f->remote.s_addr,
-		(uint32_t)f->internal_port << 16 | f->remote_port, f->protocol,
-	};
-	const uint8_t *b = (const uint8_t *)words;
-	size_t i;
+	uint32_t ports = (uint32_t)f->internal_port << 16 | f->remote_port;
 
-	for (i = 0; i < sizeof(words); i++)
-		h = (h ^ b[i]) * 16777619u;
+	h = fnv(h, &f->internal, sizeof(f->internal));
+	h = fnv(h, &f->remote, sizeof(f->remote));
+	h = fnv(h, &ports, sizeof(ports));
+	h = fnv(h, &f->protocol, sizeof(f->protocol));
 	return h % PCPD_PEER_BUCKETS;
+}
+
+static bool flow_v4(const struct pcpd_flow *f)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(&f->internal, v4mapped, sizeof(v4mapped));
 }
 
 struct pcpd_peer *pcpd_peer_find(struct pcpd_peers *p,
@@ -127,10 +141,16 @@ static struct nf_conntrack *ct_of(const struct pcpd_flow *flow)
 
 	if (!ct)
 		return NULL;
-	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	if (flow_v4(flow)) {
+		nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+		nfct_set_attr(ct, ATTR_ORIG_IPV4_SRC, flow->internal.s6_addr + 12);
+		nfct_set_attr(ct, ATTR_ORIG_IPV4_DST, flow->remote.s6_addr + 12);
+	} else {
+		nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET6);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, &flow->internal);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, &flow->remote);
+	}
 	nfct_set_attr_u8(ct, ATTR_L4PROTO, flow->protocol);
-	nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, flow->internal.s_addr);
-	nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, flow->remote.s_addr);
 	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(flow->internal_port));
 	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(flow->remote_port));
 	return ct;
@@ -149,7 +169,14 @@ static int on_found(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 
 	(void)type;
 	/* The reply's destination is where the NAT translated the source. */
-	f->flow->external.s_addr = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST);
+	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) == AF_INET) {
+		memset(&f->flow->external, 0, sizeof(f->flow->external));
+		f->flow->external.s6_addr[10] = f->flow->external.s6_addr[11] = 0xff;
+		memcpy(f->flow->external.s6_addr + 12,
+		       nfct_get_attr(ct, ATTR_REPL_IPV4_DST), 4);
+	} else {
+		memcpy(&f->flow->external, nfct_get_attr(ct, ATTR_REPL_IPV6_DST), 16);
+	}
 	f->flow->external_port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
 	f->timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
 	f->seen = true;
@@ -190,10 +217,12 @@ int pcpd_ct_create(struct pcpd_peers *p, struct pcpd_flow *flow,
 	/* The reply before NAT: conntrack applies the binding to it. */
 	nfct_setobjopt(ct, NFCT_SOPT_SETUP_REPLY);
 	nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout);
-	nfct_set_attr_u32(ct, ATTR_SNAT_IPV4, flow->external.s_addr);
-	nfct_set_attr_u16(ct, ATTR_SNAT_PORT,
-			  htons(flow->external_port ? flow->external_port :
-				flow->internal_port));
+	if (flow_v4(flow)) {
+		nfct_set_attr(ct, ATTR_SNAT_IPV4, flow->external.s6_addr + 12);
+		nfct_set_attr_u16(ct, ATTR_SNAT_PORT,
+				  htons(flow->external_port ? flow->external_port :
+					flow->internal_port));
+	}
 	/* As if the client's SYN had passed: its SYN then finds the entry. */
 	if (flow->protocol == IPPROTO_TCP)
 		nfct_set_attr_u8(ct, ATTR_TCP_STATE, TCP_CONNTRACK_SYN_SENT);

@@ -16,14 +16,17 @@
 
 struct nfct_handle;
 
-/* One outbound connection, IPv4 (its original direction's five-tuple). */
+/*
+ * One outbound connection (its original direction's five-tuple); IPv4
+ * addresses IPv4-mapped.
+ */
 struct pcpd_flow {
 	uint8_t protocol;
-	struct in_addr internal;
+	struct in6_addr internal;
 	uint16_t internal_port;		/* host order */
-	struct in_addr remote;
+	struct in6_addr remote;
 	uint16_t remote_port;
-	struct in_addr external;	/* its NAT binding */
+	struct in6_addr external;	/* its NAT binding; IPv6: internal */
 	uint16_t external_port;
 };
 
@@ -32,7 +35,7 @@ struct pcpd_peer {
 	struct pcpd_flow flow;
 	uint8_t nonce[PCP_NONCE_LEN];
 	uint64_t expires;		/* monotonic seconds */
-	uint32_t subscriber;
+	uint64_t subscriber;
 	bool checkpoint;
 	bool unsynced;		/* flagged; the backup has not confirmed it */
 	bool borrowed;		/* flagged before, by a MAP's rule: not ours */
@@ -63,8 +66,9 @@ int pcpd_ct_find(struct pcpd_peers *p, struct pcpd_flow *flow,
 		 uint32_t *timeout);
 /*
  * A new connection for FLOW, translated to its external address and
- * port (a port of 0: the internal one), lasting TIMEOUT seconds until
- * traffic takes over; the binding conntrack gave is filled in.
+ * port (a port of 0: the internal one; IPv6 is not translated), lasting
+ * TIMEOUT seconds until traffic takes over; the binding conntrack gave
+ * is filled in.
  */
 int pcpd_ct_create(struct pcpd_peers *p, struct pcpd_flow *flow,
 		   uint32_t timeout);

@@ -18,7 +18,7 @@
 
 #include "pcpd.h"
 
-static void count_peer(struct pcpd *d, uint32_t subscriber, int delta)
+static void count_peer(struct pcpd *d, uint64_t subscriber, int delta)
 {
 	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, subscriber,
 							  now_ms());
@@ -50,10 +50,10 @@ static struct pcpd_ckpt_flow ckpt_flow(const struct pcpd_flow *f,
 static void log_flow(const char *event, const struct pcpd_flow *f,
 		     const char *extra)
 {
-	char in[INET_ADDRSTRLEN], rem[INET_ADDRSTRLEN];
+	char in[INET6_ADDRSTRLEN], rem[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &f->internal, in, sizeof(in));
-	inet_ntop(AF_INET, &f->remote, rem, sizeof(rem));
+	addr_str(&f->internal, in);
+	addr_str(&f->remote, rem);
 	log_event("%s internal=%s proto=%u port=%u remote=%s remote_port=%u external_port=%u%s",
 		  event, in, f->protocol, f->internal_port, rem, f->remote_port,
 		  f->external_port, extra);
@@ -67,7 +67,7 @@ static void log_flow(const char *event, const struct pcpd_flow *f,
 static void peer_release(struct pcpd *d, const struct pcpd_peer *peer,
 			 const char *why)
 {
-	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, peer->subscriber);
+	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, owner_of(peer->subscriber));
 	struct pcpd_subscriber *sub;
 	const char *msg = NULL;
 	char extra[96];
@@ -106,7 +106,8 @@ void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why)
 static bool peer_flag(struct pcpd *d, struct pcpd_peer *peer,
 		      const struct in6_addr *internal)
 {
-	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, subscriber_id(d, internal));
+	uint64_t id = subscriber_id(d, internal);
+	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, owner_of(id));
 	const struct pcpd_flow *f = &peer->flow;
 	struct pcpd_subscriber *sub;
 	char extra[160];
@@ -127,10 +128,28 @@ static bool peer_flag(struct pcpd *d, struct pcpd_peer *peer,
 		log_flow("checkpoint-refused", f, extra);
 		return false;
 	}
-	sub = pcpd_subscriber_get(&d->subs, cf.owner, now_ms());
+	sub = pcpd_subscriber_get(&d->subs, id, now_ms());
 	if (sub)
 		sub->checkpointed++;
 	return true;
+}
+
+/*
+ * IPv6 is not translated: a new connection is made as it is, and its
+ * "binding" is the internal endpoint itself (RFC 6887 Figure 5, IPv6
+ * firewall); any suggested address or port is only a hint.
+ */
+static uint8_t create_identity(struct pcpd *d, struct pcpd_flow *f,
+			       uint32_t lifetime, bool *created)
+{
+	f->external = f->internal;
+	f->external_port = f->internal_port;
+	if (pcpd_ct_create(&d->peers, f, lifetime)) {
+		log_flow("peer-failed", f, " reason=\"conntrack create\"");
+		return PCP_NO_RESOURCES;
+	}
+	*created = true;
+	return PCP_SUCCESS;
 }
 
 /*
@@ -141,8 +160,8 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 			      struct pcpd_flow *f, uint32_t lifetime,
 			      bool *created)
 {
-	struct in6_addr in6 = { 0 };
-	struct in_addr ext;
+	const struct in6_addr *in6 = &f->internal;
+	const struct in6_addr *ext = &d->table.cfg.external_addr;
 	uint32_t timeout;
 	uint16_t want;
 	int err;
@@ -159,20 +178,19 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 		return PCP_NO_RESOURCES;
 	}
 
-	in6.s6_addr[10] = in6.s6_addr[11] = 0xff;
-	memcpy(in6.s6_addr + 12, &f->internal, 4);
-	memcpy(&ext, d->table.cfg.external_addr.s6_addr + 12, 4);
+	if (!pcp_addr_is_v4mapped(in6))
+		return create_identity(d, f, lifetime, created);
 	if (pcp_addr_is_v4mapped(&req->external_addr) &&
 	    memcmp(req->external_addr.s6_addr + 12, "\0\0\0\0", 4) &&
-	    memcmp(req->external_addr.s6_addr + 12, &ext, 4))
+	    memcmp(&req->external_addr, ext, sizeof(*ext)))
 		return PCP_CANNOT_PROVIDE_EXTERNAL;
 	/* A port pcpd hands out, and no MAP mapping's (section 12.3). */
 	if (req->external_port &&
 	    !pcpd_map_port_allowed(&d->table, f->protocol, req->external_port,
-				   &in6, f->internal_port, now_seconds()))
+				   in6, f->internal_port, now_seconds()))
 		return PCP_CANNOT_PROVIDE_EXTERNAL;
-	f->external = ext;
-	f->external_port = pcpd_map_choose_port(&d->table, req, &in6, now_seconds());
+	f->external = *ext;
+	f->external_port = pcpd_map_choose_port(&d->table, req, in6, now_seconds());
 	if (!f->external_port)
 		return PCP_NO_RESOURCES;
 	want = f->external_port;
@@ -186,7 +204,7 @@ static uint8_t find_or_create(struct pcpd *d, const struct pcp_request *req,
 	if (f->external_port != want &&
 	    (req->external_port ||
 	     !pcpd_map_port_allowed(&d->table, f->protocol, f->external_port,
-				    &in6, f->internal_port, now_seconds()))) {
+				    in6, f->internal_port, now_seconds()))) {
 		pcpd_ct_delete(&d->peers, f);
 		return req->external_port ? PCP_CANNOT_PROVIDE_EXTERNAL :
 					    PCP_NO_RESOURCES;
@@ -215,14 +233,15 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 	bool created, checkpoint;
 	uint8_t result;
 
-	if (!pcp_addr_is_v4mapped(internal) || !pcp_addr_is_v4mapped(&req->peer_addr))
-		return PCP_UNSUPP_PROTOCOL;	/* only IPv4 NAT so far */
+	/* No NAT64 or NAT46: the remote peer is of the client's family. */
+	if (pcp_addr_is_v4mapped(internal) != pcp_addr_is_v4mapped(&req->peer_addr))
+		return PCP_UNSUPP_PROTOCOL;
 	if (req->protocol != IPPROTO_TCP && req->protocol != IPPROTO_UDP)
 		return PCP_UNSUPP_PROTOCOL;
-	memcpy(&f.internal, internal->s6_addr + 12, 4);
-	memcpy(&f.remote, req->peer_addr.s6_addr + 12, 4);
+	f.internal = *internal;
+	f.remote = req->peer_addr;
 	/* A remote peer no implicit mapping would be made for (section 12.3). */
-	if (!pcpd_host_addr(f.remote))
+	if (!host_addr(&f.remote))
 		return PCP_MALFORMED_REQUEST;
 
 	/* Section 12.3: one nonce a mapping, that of its first PEER. */
@@ -267,8 +286,7 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 	log_flow("peer", &f, checkpoint ? " checkpoint=yes" : " checkpoint=no");
 
 	resp->lifetime = lifetime;
-	resp->external_addr = d->table.cfg.external_addr;
-	memcpy(resp->external_addr.s6_addr + 12, &f.external, 4);
+	resp->external_addr = f.external;
 	resp->external_port = f.external_port;
 	/* RFC 7767: the option is in the answer only when asked and honoured. */
 	resp->checkpoint = checkpoint && req->checkpoint;

@@ -56,10 +56,10 @@ static struct pcpd_flow flow_of(const struct pcpd_pending *p)
 		.protocol = p->req.protocol,
 		.internal_port = p->req.internal_port,
 		.remote_port = p->req.peer_port,
+		.internal = p->internal,
+		.remote = p->req.peer_addr,
 	};
 
-	memcpy(&f.internal, p->internal.s6_addr + 12, 4);
-	memcpy(&f.remote, p->req.peer_addr.s6_addr + 12, 4);
 	return f;
 }
 

@@ -11,21 +11,45 @@
 #include "policy.h"
 #include "util.h"
 
-static uint32_t mask_of(uint8_t len)
+static uint64_t mask_of(unsigned int len)
 {
-	return len ? ~0u << (32 - len) : 0;
+	return len ? ~0ull << (64 - len) : 0;
 }
 
-bool pcpd_prefix_has(const struct pcpd_prefix *p, uint32_t addr)
+bool pcpd_prefix_has(const struct pcpd_prefix *p, uint64_t key)
 {
-	return (addr & mask_of(p->len)) == p->addr;
+	return (key & mask_of(p->len)) == p->key;
+}
+
+/* The first 64 bits of A, as a number. */
+static uint64_t upper_half(const struct in6_addr *a)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		k = k << 8 | a->s6_addr[i];
+	return k;
+}
+
+uint64_t pcpd_key_of(const struct in6_addr *a)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	uint32_t v4;
+
+	if (memcmp(a->s6_addr, v4mapped, sizeof(v4mapped)))
+		return upper_half(a);
+	memcpy(&v4, a->s6_addr + 12, 4);
+	return pcpd_key_v4(ntohl(v4));
 }
 
 int pcpd_parse_prefix(const char *s, struct pcpd_prefix *p)
 {
-	unsigned long len = 32;
+	static const uint8_t zero[8];
+	unsigned long len;
 	const char *slash = strchr(s, '/');
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
 	struct in_addr a;
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 
@@ -33,39 +57,71 @@ int pcpd_parse_prefix(const char *s, struct pcpd_prefix *p)
 		return -1;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1)
+	if (inet_pton(AF_INET, addr, &a) == 1) {
+		len = 32;
+		if (slash && parse_decimal(slash + 1, 32, &len))
+			return -1;
+		p->key = pcpd_key_v4(ntohl(a.s_addr));
+		p->len = (uint8_t)(32 + len);
+	} else if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		/* A subscriber is a /64 at most: the key holds no more. */
+		if (!slash || parse_decimal(slash + 1, 64, &len) || !len ||
+		    memcmp(a6.s6_addr + 8, zero, sizeof(zero)))
+			return -1;
+		p->key = upper_half(&a6);
+		p->len = (uint8_t)len;
+		/* ffff:ffff::/32 is where IPv4's keys are */
+		if (pcpd_key_is_v4(p->key))
+			return -1;
+	} else {
 		return -1;
-	if (slash && parse_decimal(slash + 1, 32, &len))
-		return -1;
-	p->len = (uint8_t)len;
-	p->addr = ntohl(a.s_addr);
-	return p->addr & ~mask_of(p->len) ? -1 : 0;
+	}
+	return p->key & ~mask_of(p->len) ? -1 : 0;
+}
+
+const char *pcpd_key_str(uint64_t key, char *buf, size_t size)
+{
+	struct in6_addr a6 = { 0 };
+	struct in_addr a;
+	int i;
+
+	if (pcpd_key_is_v4(key)) {
+		a.s_addr = htonl((uint32_t)key);
+		return inet_ntop(AF_INET, &a, buf, (socklen_t)size);
+	}
+	for (i = 7; i >= 0; i--, key >>= 8)
+		a6.s6_addr[i] = (uint8_t)key;
+	return inet_ntop(AF_INET6, &a6, buf, (socklen_t)size);
 }
 
 /* The longest of N prefixes that holds ADDR, or NULL. */
 static const struct pcpd_prefix *longest(const struct pcpd_prefix *v,
-					 unsigned int n, uint32_t addr)
+					 unsigned int n, uint64_t key)
 {
 	const struct pcpd_prefix *best = NULL;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		if (pcpd_prefix_has(&v[i], addr) && (!best || v[i].len > best->len))
+		if (pcpd_prefix_has(&v[i], key) && (!best || v[i].len > best->len))
 			best = &v[i];
 	}
 	return best;
 }
 
-uint32_t pcpd_policy_subscriber(const struct pcpd_policy *p, uint32_t addr)
+uint64_t pcpd_policy_subscriber(const struct pcpd_policy *p, uint64_t key)
 {
 	const struct pcpd_prefix *s = longest(p->subscribers, p->n_subscribers,
-					      addr);
+					      key);
 
-	return s ? s->addr : addr & mask_of((uint8_t)p->subscriber_len);
+	if (s)
+		return s->key;
+	if (pcpd_key_is_v4(key))
+		return key & mask_of(32 + p->subscriber_len);
+	return key & mask_of(p->subscriber_len6);
 }
 
 const struct pcpd_class *pcpd_policy_class(const struct pcpd_policy *p,
-					   uint32_t id)
+					   uint64_t id)
 {
 	const struct pcpd_class *best = &p->classes[0];
 	const struct pcpd_prefix *m;
@@ -82,7 +138,7 @@ const struct pcpd_class *pcpd_policy_class(const struct pcpd_policy *p,
 	return best;
 }
 
-bool pcpd_policy_third_party(const struct pcpd_policy *p, uint32_t client)
+bool pcpd_policy_third_party(const struct pcpd_policy *p, uint64_t client)
 {
 	unsigned int i;
 
@@ -93,8 +149,8 @@ bool pcpd_policy_third_party(const struct pcpd_policy *p, uint32_t client)
 	return false;
 }
 
-bool pcpd_policy_third_party_host(const struct pcpd_policy *p, uint32_t client,
-				  uint32_t host)
+bool pcpd_policy_third_party_host(const struct pcpd_policy *p, uint64_t client,
+				  uint64_t host)
 {
 	unsigned int i;
 

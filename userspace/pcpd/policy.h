@@ -10,13 +10,39 @@
 #define PCPD_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #define PCPD_CLASS_NAME_MAX	32
 
-/* An IPv4 prefix, host order, its host bits zero. */
+/*
+ * Subscribers, classes and third-party clients are matched on a 64-bit
+ * key: an IPv6 address's first 64 bits (a subscriber is a /64 at most),
+ * or an IPv4 address, host order, in ffff:ffff::/32, multicast space,
+ * where no client's address is.
+ */
+#define PCPD_KEY_V4		0xffffffff00000000ull
+
+static inline uint64_t pcpd_key_v4(uint32_t addr)
+{
+	return PCPD_KEY_V4 | addr;
+}
+
+static inline bool pcpd_key_is_v4(uint64_t key)
+{
+	return (key & PCPD_KEY_V4) == PCPD_KEY_V4;
+}
+
+/* The key of A: IPv4-mapped, or IPv6. */
+uint64_t pcpd_key_of(const struct in6_addr *a);
+
+/*
+ * A prefix of keys, its host bits zero: LEN counts key bits, so an IPv4
+ * /24 has 56.
+ */
 struct pcpd_prefix {
-	uint32_t addr;
+	uint64_t key;
 	uint8_t len;
 };
 
@@ -61,7 +87,8 @@ struct pcpd_third_party {
 struct pcpd_policy {
 	struct pcpd_class *classes;	/* [0] is "default" */
 	unsigned int n_classes;
-	unsigned int subscriber_len;	/* prefix length of a subscriber */
+	unsigned int subscriber_len;	/* an IPv4 subscriber's prefix length */
+	unsigned int subscriber_len6;	/* an IPv6 subscriber's, at most 64 */
 	struct pcpd_prefix *subscribers; /* prefixes that are one subscriber */
 	unsigned int n_subscribers;
 	struct pcpd_third_party *third_party;
@@ -77,19 +104,24 @@ enum pcpd_class_verdict {
 	PCPD_CLASS_FORCED,	/* the network protects it anyway */
 };
 
-bool pcpd_prefix_has(const struct pcpd_prefix *p, uint32_t addr);
-/* "10.0.0.0/24" or "10.0.0.1"; -1 if not one, or host bits are set. */
+bool pcpd_prefix_has(const struct pcpd_prefix *p, uint64_t key);
+/*
+ * "10.0.0.0/24", "10.0.0.1" or "2001:db8:0:100::/56" (IPv6 needs a
+ * length, 64 at most); -1 if not one, or host bits are set.
+ */
 int pcpd_parse_prefix(const char *s, struct pcpd_prefix *p);
+/* "10.0.0.1" or "2001:db8:0:100::": KEY's address, into BUF. */
+const char *pcpd_key_str(uint64_t key, char *buf, size_t size);
 
-/* The subscriber ADDR belongs to: a configured prefix, else its /len. */
-uint32_t pcpd_policy_subscriber(const struct pcpd_policy *p, uint32_t addr);
+/* The subscriber KEY belongs to: a configured prefix, else its /len. */
+uint64_t pcpd_policy_subscriber(const struct pcpd_policy *p, uint64_t key);
 /* The class of subscriber ID: the longest member prefix holding it. */
 const struct pcpd_class *pcpd_policy_class(const struct pcpd_policy *p,
-					   uint32_t id);
+					   uint64_t id);
 /* May CLIENT use THIRD_PARTY at all; and for HOST? */
-bool pcpd_policy_third_party(const struct pcpd_policy *p, uint32_t client);
-bool pcpd_policy_third_party_host(const struct pcpd_policy *p, uint32_t client,
-				  uint32_t host);
+bool pcpd_policy_third_party(const struct pcpd_policy *p, uint64_t client);
+bool pcpd_policy_third_party_host(const struct pcpd_policy *p, uint64_t client,
+				  uint64_t host);
 
 /*
  * A check-point of PROTOCOL between internal PORT and REMOTE_PORT (0 for

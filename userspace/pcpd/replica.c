@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,19 +62,35 @@ static void send_line(struct pcpd *d, const char *line, size_t len)
 		replica_lost(d, n < 0 ? strerror(errno) : "a line was cut");
 }
 
+/* A record's address into an in6_addr, IPv4-mapped for IPv4. */
+struct in6_addr map_record_addr(const struct map_record *r, const uint8_t *a)
+{
+	struct in6_addr out = { 0 };
+
+	if (r->family == AF_INET6) {
+		memcpy(&out, a, 16);
+	} else {
+		out.s6_addr[10] = out.s6_addr[11] = 0xff;
+		memcpy(out.s6_addr + 12, a, 4);
+	}
+	return out;
+}
+
 struct map_record map_record_of(const struct pcpd_mapping *m)
 {
+	bool v4 = pcpd_map_translated(m);
+	size_t alen = v4 ? 4 : 16;
 	struct map_record r = {
-		.family = AF_INET,
+		.family = v4 ? AF_INET : AF_INET6,
 		.proto = m->protocol,
 		.internal_port = m->internal_port,
 		.external_port = m->external_port,
-		.owner = m->subscriber,
+		.owner = owner_of(m->subscriber),
 	};
 	uint64_t now = now_seconds();
 
-	memcpy(r.internal, m->internal_addr.s6_addr + 12, 4);
-	memcpy(r.external, m->external_addr.s6_addr + 12, 4);
+	memcpy(r.internal, m->internal_addr.s6_addr + 16 - alen, alen);
+	memcpy(r.external, m->external_addr.s6_addr + 16 - alen, alen);
 	memcpy(r.nonce, m->nonce, MAP_NONCE_LEN);
 	r.lifetime = m->expires > now ? (uint32_t)(m->expires - now) : 0;
 	r.n_filters = m->n_filters;
@@ -163,23 +181,36 @@ static void drop_mapping(struct pcpd *d, struct pcpd_mapping *m,
 
 /*
  * What the peer sends must still fit this node's own policy: a TCP or UDP
- * mapping of a real internal endpoint, to this node's external address
- * and a port it hands out.  The reason it does not, or NULL.
+ * mapping of a real internal host, to this node's external address and a
+ * port it hands out, or for IPv6, of the host itself, untranslated, when
+ * this node serves IPv6.  The reason it does not, or NULL.
  */
 const char *map_record_invalid(const struct pcpd *d, struct map_record *r)
 {
 	const struct pcpd_map_config *cfg = &d->table.cfg;
+	struct in6_addr internal = map_record_addr(r, r->internal);
+	struct in6_addr external = map_record_addr(r, r->external);
 
 	if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
 		return "not TCP or UDP";
-	if (!memcmp(r->internal, "\0\0\0\0", 4) || !r->internal_port ||
-	    !r->external_port)
-		return "an address or port is 0";
-	if (memcmp(r->external, cfg->external_addr.s6_addr + 12, 4))
+	if (!host_addr(&internal))
+		return "not a host address";
+	if (!r->internal_port || !r->external_port)
+		return "a port is 0";
+	if (r->family == AF_INET6) {
+		if (!d->cfg.n_outside)
+			return "IPv6, which this node does not serve (no outside-interface)";
+		if (memcmp(&internal, &external, sizeof(external)) ||
+		    r->internal_port != r->external_port)
+			return "an IPv6 mapping that is not the host's own address and port";
+		goto lifetime;
+	}
+	if (memcmp(&external, &cfg->external_addr, sizeof(external)))
 		return "not this node's external address";
 	if (r->external_port < cfg->port_min || r->external_port > cfg->port_max ||
 	    r->external_port == PCP_CLIENT_PORT || r->external_port == PCP_SERVER_PORT)
 		return "an external port this node does not hand out";
+lifetime:
 	if (!r->lifetime)
 		return "lifetime 0";
 	if (r->lifetime > cfg->lifetime_max)
@@ -187,22 +218,24 @@ const char *map_record_invalid(const struct pcpd *d, struct map_record *r)
 	return NULL;
 }
 
-/* The mapping a record describes, not yet installed. */
-static struct pcpd_mapping mapping_of(const struct map_record *r, bool standby)
+/*
+ * The mapping a record describes, not yet installed, charged as a request
+ * from its host would be, whatever the record's owner says.
+ */
+static struct pcpd_mapping mapping_of(const struct pcpd *d,
+				      const struct map_record *r, bool standby)
 {
 	struct pcpd_mapping m = {
 		.protocol = r->proto,
 		.internal_port = r->internal_port,
 		.external_port = r->external_port,
 		.expires = now_seconds() + r->lifetime,
-		.subscriber = r->owner,
 		.standby = standby,
+		.internal_addr = map_record_addr(r, r->internal),
+		.external_addr = map_record_addr(r, r->external),
 	};
 
-	m.internal_addr.s6_addr[10] = m.internal_addr.s6_addr[11] = 0xff;
-	m.external_addr = m.internal_addr;
-	memcpy(m.internal_addr.s6_addr + 12, r->internal, 4);
-	memcpy(m.external_addr.s6_addr + 12, r->external, 4);
+	m.subscriber = subscriber_id(d, &m.internal_addr);
 	memcpy(m.nonce, r->nonce, PCP_NONCE_LEN);
 	m.n_filters = r->n_filters;
 	memcpy(m.filters, r->filters, sizeof(m.filters));
@@ -217,7 +250,7 @@ static struct pcpd_mapping mapping_of(const struct map_record *r, bool standby)
 bool map_record_install(struct pcpd *d, const struct map_record *r,
 			bool standby, bool checkpoint, const char *event)
 {
-	struct pcpd_mapping m = mapping_of(r, standby);
+	struct pcpd_mapping m = mapping_of(d, r, standby);
 	struct pcpd_nft_mapping e = nft_of(&m, elem_timeout(r->lifetime));
 	struct pcpd_ckpt_rule rule = ckpt_rule(&m);
 	struct pcpd_subscriber *sub;
@@ -269,7 +302,7 @@ bool map_record_install(struct pcpd *d, const struct map_record *r,
 /* The peer's mapping, installed here ready for a takeover. */
 static void standby_map(struct pcpd *d, const struct map_record *r)
 {
-	struct pcpd_mapping m = mapping_of(r, true);
+	struct pcpd_mapping m = mapping_of(d, r, true);
 	struct pcpd_nft_mapping e = nft_of(&m, elem_timeout(r->lifetime)), was;
 	struct pcpd_mapping *old;
 	bool same;
@@ -304,11 +337,9 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 
 static void standby_unmap(struct pcpd *d, const struct map_record *r)
 {
-	struct in6_addr internal = { 0 };
+	struct in6_addr internal = map_record_addr(r, r->internal);
 	struct pcpd_mapping *m;
 
-	internal.s6_addr[10] = internal.s6_addr[11] = 0xff;
-	memcpy(internal.s6_addr + 12, r->internal, 4);
 	m = pcpd_map_lookup(&d->table, &internal, r->proto, r->internal_port);
 	if (m && m->standby)
 		drop_mapping(d, m, "the peer dropped it");
@@ -338,11 +369,9 @@ static void take_over(struct pcpd *d)
 /* The peer holds one of our mappings: its answer may go. */
 static void map_synced(struct pcpd *d, const struct map_record *r)
 {
-	struct in6_addr internal = { 0 };
+	struct in6_addr internal = map_record_addr(r, r->internal);
 	struct pcpd_mapping *m;
 
-	internal.s6_addr[10] = internal.s6_addr[11] = 0xff;
-	memcpy(internal.s6_addr + 12, r->internal, 4);
 	m = pcpd_map_lookup(&d->table, &internal, r->proto, r->internal_port);
 	if (!m || m->standby || !m->unsynced)
 		return;
@@ -373,12 +402,7 @@ static bool on_line(void *arg, char *line)
 	unmap = !strcmp(line, "peer-unmap");
 	if (fields && (unmap || !strcmp(line, "peer-map")) &&
 	    !map_line_parse(fields, unmap, &r, &why)) {
-		if (r.family != AF_INET)
-			why = "not IPv4";
-		else if (!unmap)
-			why = map_record_invalid(d, &r);
-		else
-			why = NULL;
+		why = unmap ? NULL : map_record_invalid(d, &r);
 		if (!why && unmap)
 			standby_unmap(d, &r);
 		else if (!why)
@@ -415,32 +439,87 @@ void announce_start(struct pcpd *d)
 	d->announce.interval_ms = ANNOUNCE_FIRST_MS;
 }
 
-/* One unsolicited ANNOUNCE to 224.0.0.1:5350 from each listen address. */
+/* The interface holding local IPv6 address A, or 0. */
+static unsigned int ifindex_of(const struct in6_addr *a)
+{
+	struct ifaddrs *list, *ifa;
+	unsigned int index = 0;
+
+	if (getifaddrs(&list))
+		return 0;
+	for (ifa = list; ifa && !index; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET6 &&
+		    !memcmp(&((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr, a,
+			    sizeof(*a)))
+			index = if_nametoindex(ifa->ifa_name);
+	}
+	freeifaddrs(list);
+	return index;
+}
+
+/*
+ * Socket FD's multicast goes out where its address is, to TO: 224.0.0.1
+ * or ff02::1, port 5350 (RFC 6887 section 14.1.3).  0 or -1.
+ */
+static int announce_target(int fd, struct sockaddr_storage *to,
+			   socklen_t *to_len, char *self_str)
+{
+	struct sockaddr_in6 *to6 = (struct sockaddr_in6 *)to;
+	struct sockaddr_in *to4 = (struct sockaddr_in *)to;
+	struct sockaddr_storage self;
+	socklen_t len = sizeof(self);
+	unsigned int index;
+
+	strcpy(self_str, "?");
+	memset(to, 0, sizeof(*to));
+	if (getsockname(fd, (struct sockaddr *)&self, &len))
+		return -1;
+	if (self.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&self)->sin6_addr,
+			  self_str, INET6_ADDRSTRLEN);
+		index = ifindex_of(&((struct sockaddr_in6 *)&self)->sin6_addr);
+		to6->sin6_family = AF_INET6;
+		to6->sin6_port = htons(PCP_CLIENT_PORT);
+		inet_pton(AF_INET6, "ff02::1", &to6->sin6_addr);
+		to6->sin6_scope_id = index;
+		*to_len = sizeof(*to6);
+		if (!index)
+			errno = EADDRNOTAVAIL;
+		return index && !setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+					    &index, sizeof(index)) ? 0 : -1;
+	}
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&self)->sin_addr, self_str,
+		  INET6_ADDRSTRLEN);
+	to4->sin_family = AF_INET;
+	to4->sin_port = htons(PCP_CLIENT_PORT);
+	to4->sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);
+	*to_len = sizeof(*to4);
+	return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
+			  &((struct sockaddr_in *)&self)->sin_addr,
+			  sizeof(struct in_addr));
+}
+
+/* One unsolicited ANNOUNCE from each listen address, to all hosts. */
 static void send_announce(struct pcpd *d)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(PCP_CLIENT_PORT) };
 	struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE };
 	struct pcp_response resp = { .result = PCP_SUCCESS, .epoch = epoch(d) };
+	char self[INET6_ADDRSTRLEN];
 	uint8_t out[PCP_HEADER_LEN];
-	struct sockaddr_in self;
-	socklen_t len;
+	struct sockaddr_storage to;
+	socklen_t to_len;
 	unsigned int i;
 	size_t n;
 
-	to.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);
 	n = pcp_build_response(&req, &resp, out);
 	for (i = 0; i < d->n_fds; i++) {
-		len = sizeof(self);
-		if (getsockname(d->fds[i].fd, (struct sockaddr *)&self, &len) ||
-		    setsockopt(d->fds[i].fd, IPPROTO_IP, IP_MULTICAST_IF,
-			       &self.sin_addr, sizeof(self.sin_addr)) ||
+		if (announce_target(d->fds[i].fd, &to, &to_len, self) ||
 		    sendto(d->fds[i].fd, out, n, 0, (struct sockaddr *)&to,
-			   sizeof(to)) < 0) {
+			   to_len) < 0) {
 			/* A backup does not hold the address: quietly, once. */
 			if (d->announce.left == ANNOUNCEMENTS - 1)
 				log_event("announce-failed addr=%s reason=\"%s\"",
-					  inet_ntoa(self.sin_addr), strerror(errno));
+					  self, strerror(errno));
 		}
 	}
 }

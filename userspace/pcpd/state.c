@@ -136,29 +136,15 @@ struct restore {
 };
 
 /*
- * What this node's own policy says of a saved mapping: the reason it
- * may not come back, or NULL.  The file is trusted no more than the feed.
- */
-static const char *record_invalid(struct pcpd *d, struct map_record *r)
-{
-	struct in_addr a;
-
-	if (r->family != AF_INET)
-		return "not IPv4";
-	memcpy(&a, r->internal, 4);
-	if (!pcpd_host_addr(a))
-		return "not a host address";
-	return map_record_invalid(d, r);
-}
-
-/*
  * Whether a check-point saved for R may come back: the subscriber's class
  * may forbid it now (a held check-point otherwise keeps its place, as
  * across a reload).
  */
 static bool checkpoint_allowed(struct pcpd *d, const struct map_record *r)
 {
-	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs, r->owner,
+	struct in6_addr internal = map_record_addr(r, r->internal);
+	struct pcpd_subscriber *sub = pcpd_subscriber_get(&d->subs,
+							  subscriber_id(d, &internal),
 							  now_ms());
 
 	return sub && pcpd_class_decide(sub->class, r->proto, r->internal_port,
@@ -169,7 +155,6 @@ static bool checkpoint_allowed(struct pcpd *d, const struct map_record *r)
 static bool restore_line(struct pcpd *d, const char *text, struct restore *st)
 {
 	char line[MAP_LINE_MAX], *fields;
-	struct in6_addr internal = { 0 };
 	const char *why = NULL;
 	struct map_record r;
 	bool standby;
@@ -189,13 +174,10 @@ static bool restore_line(struct pcpd *d, const char *text, struct restore *st)
 		return true;
 	}
 	r.lifetime -= (uint32_t)st->away;
-	why = record_invalid(d, &r);
+	/* The file is trusted no more than the feed. */
+	why = map_record_invalid(d, &r);
 	if (why)
 		goto refused;
-	/* Charged as a request from its host would be, whatever the file says. */
-	internal.s6_addr[10] = internal.s6_addr[11] = 0xff;
-	memcpy(internal.s6_addr + 12, r.internal, 4);
-	r.owner = subscriber_id(d, &internal);
 	if (!map_record_install(d, &r, standby,
 				strcmp(line, "plain") && checkpoint_allowed(d, &r),
 				"state-map"))

@@ -11,9 +11,9 @@
 #include "subscriber.h"
 #include "util.h"
 
-static unsigned int bucket_of(uint32_t id)
+static unsigned int bucket_of(uint64_t id)
 {
-	return (id * 2654435761u) >> 22;	/* 10 bits */
+	return (unsigned int)((id * 0x9e3779b97f4a7c15ull) >> 54);	/* 10 bits */
 }
 
 static uint64_t cost_ms(const struct pcpd_ckpt_policy *p)
@@ -48,7 +48,7 @@ int pcpd_parse_rate(const char *s, unsigned int *cost)
 }
 
 struct pcpd_subscriber *pcpd_subscriber_get(struct pcpd_subscribers *s,
-					    uint32_t id, uint64_t now_ms)
+					    uint64_t id, uint64_t now_ms)
 {
 	struct pcpd_subscriber **head = &s->buckets[bucket_of(id)];
 	struct pcpd_subscriber *sub;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pcpd's subscribers: the network attachment point a client belongs to
- * (its IPv4 address, or the prefix holding it; see policy.h), with what
+ * (its address's prefix, or a configured prefix holding it; see policy.h), with what
  * its class lets it check-point.  Every subscriber has
  * its own count and its own token bucket, so one subscriber can neither
  * use another's quota nor, by flooding requests, starve another of
@@ -17,7 +17,7 @@
 
 struct pcpd_subscriber {
 	struct pcpd_subscriber *next;
-	uint32_t id;			/* IPv4 address, host order */
+	uint64_t id;			/* its key (policy.h) */
 	const struct pcpd_class *class;
 	unsigned int checkpointed;
 	unsigned int mappings;		/* MAP mappings held, for --quota */
@@ -43,7 +43,7 @@ enum pcpd_ckpt_verdict {
 };
 
 struct pcpd_subscriber *pcpd_subscriber_get(struct pcpd_subscribers *s,
-					    uint32_t id, uint64_t now_ms);
+					    uint64_t id, uint64_t now_ms);
 void pcpd_subscribers_free(struct pcpd_subscribers *s);
 unsigned int pcpd_subscribers_gc(struct pcpd_subscribers *s, uint64_t now_ms);
 /* After the policy changed: each subscriber's class again. */
