@@ -38,7 +38,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 34
+ktap_plan 35
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -223,5 +223,22 @@ ktap_result "its log names every refusal with its reason" \
 	$(grep -q 'refused client=192.0.2.2 opcode=1 result=NOT_AUTHORIZED' "$LOG" &&
 	  grep -q 'refused client=192.0.2.2 result=MALFORMED_REQUEST' "$LOG"; echo $?)
 
-rm -f "$LOG" "$LOG.rx" "$LOG.err" "$LOG.file" "$LOG.lines" "$LOG.late"
+# --syslog, in a mount namespace whose /dev/log is a socat of ours: a
+# started pcpd logs at info, a second one on the same control socket
+# fails to start and logs it at err (facility daemon: <30> and <27>).
+ns nat unshare --mount sh -c "
+	mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 &&
+	mknod -m 444 /dev/urandom c 1 9 || exit 1
+	socat -u UNIX-RECV:/dev/log OPEN:$LOG.syslog,creat,append &
+	sleep 0.3
+	$PCPD --syslog --listen 192.0.2.1 --external 198.51.100.1 --control $LOG.s2 &
+	sleep 1
+	$PCPD --syslog --listen 192.0.2.1 --external 198.51.100.1 --control $LOG.s2
+	kill %2; sleep 0.5; kill %1" 2> /dev/null
+(sed 's/<[0-9]*>/\n&/g' "$LOG.syslog"; echo) | sed '/^$/d; s/^/# syslog: /'
+ktap_result "--syslog: events reach syslog, a start at info, a failed start at err" \
+	$(grep -aq '<30>.*pcpd\[[0-9]*\]: listening addr=192.0.2.1' "$LOG.syslog" &&
+	  grep -aq '<27>.*pcpd\[[0-9]*\]: start-failed control=.* reason="another pcpd answers there"' "$LOG.syslog"; echo $?)
+
+rm -f "$LOG" "$LOG.rx" "$LOG.err" "$LOG.file" "$LOG.lines" "$LOG.late" "$LOG.syslog"
 ktap_finish

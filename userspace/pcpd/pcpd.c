@@ -9,7 +9,7 @@
  *   pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR
  *        [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]
  *        [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]
- *        [--checkpoint-burst N]
+ *        [--checkpoint-burst N] [--syslog]
  *        [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]
  *        [--state FILE] [--port-hold S] [--outside-interface IFNAME...]
  *   pcpd --status [--json] [--config FILE] [--control PATH]
@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <syslog.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,16 +49,38 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* One log line, "pcpd: event key=value ...", to stderr. */
+static bool use_syslog;
+
+/*
+ * The syslog priority of a log line, by its event: "...-failed" and
+ * "...-unavailable" are errors, refusals are notices, the rest is
+ * information.
+ */
+static int event_priority(const char *line)
+{
+	size_t n = strcspn(line, " ");
+
+	if ((n > 7 && !strncmp(line + n - 7, "-failed", 7)) ||
+	    (n > 12 && !strncmp(line + n - 12, "-unavailable", 12)))
+		return LOG_ERR;
+	if (n >= 7 && !strncmp(line + n - 7, "refused", 7))
+		return LOG_NOTICE;
+	return LOG_INFO;
+}
+
+/* One log line, "pcpd: event key=value ...", to stderr or to syslog. */
 void log_event(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("pcpd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (use_syslog)
+		syslog(event_priority(line), "%s", line);
+	else
+		fprintf(stderr, "pcpd: %s\n", line);
 }
 
 const char *addr_str(const struct in6_addr *a, char *buf)
@@ -706,6 +729,7 @@ static const struct option options[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "status", no_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "syslog", no_argument, NULL, 'S' },
 	/* The rest are keys of the configuration file, too. */
 	{ "listen", required_argument, NULL, 'k' },
 	{ "external", required_argument, NULL, 'k' },
@@ -729,7 +753,7 @@ static void print_usage(void)
 	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
 		"            [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]\n"
-		"            [--checkpoint-burst N]\n"
+		"            [--checkpoint-burst N] [--syslog]\n"
 		"            [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]\n"
 		"            [--state FILE] [--port-hold S] [--outside-interface IFNAME...]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
@@ -748,6 +772,8 @@ static int parse_modes(struct pcpd *d)
 			d->status = true;
 		else if (opt == 'j')
 			d->json = true;
+		else if (opt == 'S')
+			use_syslog = true;
 		else if (opt != 'k')
 			return -1;
 	}
@@ -1003,6 +1029,8 @@ int main(int argc, char **argv)
 		print_usage();
 		return 2;
 	}
+	if (use_syslog)
+		openlog("pcpd", LOG_PID, LOG_DAEMON);
 	if (build_config(&d, &d.cfg, err, sizeof(err))) {
 		fprintf(stderr, "pcpd: %s\n", err);
 		pcpd_config_free(&d.cfg);
