@@ -20,7 +20,7 @@
 #include "util.h"
 #include "wire.h"
 
-#define PLAN 57
+#define PLAN 59
 
 static struct sync_entry tcp_entry(uint16_t sport)
 {
@@ -382,6 +382,46 @@ static void test_map_filters(void)
 		   "a filters list with empty items is refused");
 }
 
+/* The longest mapping there is: IPv6, 8 FILTERs of whole addresses. */
+static void test_map_longest(void)
+{
+	struct map_record m = { .family = AF_INET6, .proto = 17,
+				.internal_port = 65535, .external_port = 65535,
+				.lifetime = UINT32_MAX, .owner = UINT32_MAX,
+				.n_filters = MAP_FILTERS_MAX };
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .seq = 1 };
+	char line[MAP_LINE_MAX];
+	struct map_record back;
+	uint8_t buf[SYNC_MTU];
+	struct sync_writer w;
+	struct got g = { 0 };
+	const char *why = "";
+	size_t n, len;
+	int i;
+
+	memset(m.internal, 0xfe, 16);
+	memcpy(m.external, m.internal, 16);
+	memset(m.nonce, 0xab, sizeof(m.nonce));
+	for (i = 0; i < MAP_FILTERS_MAX; i++) {
+		memset(m.filters[i].addr, 0xfd, 16);
+		m.filters[i].addr[15] = (uint8_t)i;
+		m.filters[i].prefix_len = 128;
+		m.filters[i].port = 65535;
+	}
+	n = map_line_format(line, "peer-map", &m, false);
+	printf("# %zu octets: %.80s...\n", n, line);
+	ktap_check(n < MAP_LINE_MAX && line[n - 1] == '\n' && (line[n - 1] = '\0', 1) &&
+		   !map_line_parse(line + 9, false, &back, &why) &&
+		   !memcmp(&back, &m, sizeof(m)),
+		   "the longest mapping line (IPv6, 8 FILTERs) fits and reads back the same");
+	sync_msg_start(&w, buf, &h);
+	ktap_check(!sync_put_map(&w, SYNC_REC_MAP_UPDATE, &m) &&
+		   (len = sync_msg_finish(&w)) &&
+		   !sync_parse_records(buf, len, collect, &g, &why) && g.n == 1 &&
+		   !memcmp(&g.m[0], &m, sizeof(m)),
+		   "...and crosses the wire in one message");
+}
+
 static bool keep_line(void *arg, char *line)
 {
 	snprintf(arg, 64, "%s", line);
@@ -533,6 +573,7 @@ int main(void)
 	test_map_records();
 	test_map_missing();
 	test_map_filters();
+	test_map_longest();
 	test_split_nul();
 	test_map_lines();
 	test_map_store();

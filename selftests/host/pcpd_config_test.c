@@ -17,7 +17,7 @@
 #include "config.h"
 #include "subscriber.h"
 
-#define PLAN 67
+#define PLAN 68
 
 #define LONG_NAME	"0123456789abcdef0123456789abcdef0123456789"
 
@@ -360,6 +360,8 @@ static void test_ipv6(void)
 		     "an IPv6 subscriber longer than /64");
 	expect_error("subscriber 2001:db8::1\n", "is not a prefix",
 		     "an IPv6 prefix without a length");
+	expect_error("class gold {\n members ff00::/8\n}\n", "is not a prefix",
+		     "an IPv6 prefix that would hold every IPv4 subscriber's key");
 	expect_error("outside-interface 'eth0'\n", "is not an interface name",
 		     "an interface name nft would have to quote");
 	expect_error("third-party 2001:db8::/64 2001:db8::/64\n", "IPv4 prefixes only",

@@ -83,8 +83,9 @@ ktap_result "an IPv6 listen address without outside-interface: pcpd refuses to s
 	$([ $? != 0 ] && grep -q "IPv6 clients need outside-interface" "$LOG.err"; echo $?)
 
 start_pcpd
-ktap_result "pcpd listens on IPv6 and sets up its table ip6 pcpd" \
-	$(kill -0 $pcpd_pid && ns nat nft list chain ip6 pcpd forward | grep -q 'iifname "n1"'; echo $?)
+ktap_result "pcpd listens on IPv6 and sets up its table ip6 pcpd, filtering what comes in on n1" \
+	$(kill -0 $pcpd_pid && ns nat nft list chain ip6 pcpd forward | grep -q 'iifname "n1"' &&
+	  [ "$(ns nat nft list chain ip6 pcpd filter | grep -c 'iifname "n1" ct direction original')" = 2 ]; echo $?)
 
 out=$(pcpc 2001:db8:1::1 announce)
 echo "# $out"

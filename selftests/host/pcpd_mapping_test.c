@@ -13,7 +13,7 @@
 
 #include "mapping.h"
 
-#define PLAN 42
+#define PLAN 43
 
 
 static struct pcpd_map_table table;
@@ -284,6 +284,7 @@ static void test_ipv6(void)
 	struct in6_addr h6, h6b, sugg;
 	struct pcpd_map_decision d;
 	struct pcpd_mapping *m;
+	uint8_t result;
 
 	inet_pton(AF_INET6, "2001:db8:1::2", &h6);
 	inet_pton(AF_INET6, "2001:db8:1::3", &h6b);
@@ -319,6 +320,14 @@ static void test_ipv6(void)
 		   d.filters[0].prefix_len == 64 && d.filters[0].addr[15] == 0 &&
 		   d.filters[0].addr[1] == 0x01,
 		   "an IPv6 FILTER keeps its 128-bit length, host bits cleared");
+
+	r = map(IPPROTO_UDP, PCP_SERVER_PORT, 600, "nonce-6-5351");
+	pcpd_map_decide(&table, &r, &h6, 6, 0, 7000, &d);
+	result = d.result;
+	r.prefer_failure = true;
+	pcpd_map_decide(&table, &r, &h6, 6, 0, 7000, &d);
+	ktap_check(result == PCP_NO_RESOURCES && d.result == PCP_CANNOT_PROVIDE_EXTERNAL,
+		   "an IPv6 host's UDP 5351 cannot be mapped: NO_RESOURCES, or CANNOT_PROVIDE_EXTERNAL");
 }
 
 int main(void)

@@ -32,17 +32,20 @@ raw()
 host_topology || ktap_skip_all "cannot build the namespaces"
 ns client socat -u TCP-LISTEN:6000,fork,reuseaddr OPEN:$LOG.rx,creat,append &
 # Not through the ns function: $! must be pcpd itself (ip netns exec execs).
-ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 \
+ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 --outside-interface n1 \
 	--external 198.51.100.1 --lifetime 3-7200 --control "$LOG.sock" \
 	--syncd "$LOG.feed" 2> "$LOG" &
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 35
+ktap_plan 36
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
 	$([ $? = 2 ] && [[ $out == *"bad port '70000'"* ]]; echo $?)
+
+ktap_result "with no IPv6 listen address, outside-interface makes no IPv6 firewall" \
+	$(ns nat nft list table ip pcpd > /dev/null && ! ns nat nft list table ip6 pcpd > /dev/null 2>&1; echo $?)
 
 out=$(pcpc announce)
 echo "# $out"

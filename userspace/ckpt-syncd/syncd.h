@@ -22,7 +22,7 @@ struct report {
 /* The connection of the local pcpd (feed.c); fd -1 when none. */
 struct feed {
 	int fd;
-	char in[1024];
+	char in[2 * MAP_LINE_MAX];
 	size_t in_len;
 	char *out;
 	size_t out_len, out_cap;

@@ -4,6 +4,7 @@
  */
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,31 +18,46 @@ static const char *addr_str(uint8_t family, const uint8_t *a, char *buf)
 	return inet_ntop(family, a, buf, INET6_ADDRSTRLEN);
 }
 
+/*
+ * What FMT makes, after the *N octets of BUF, never past MAP_LINE_MAX
+ * (which the longest record, IPv6 with 8 FILTERs, stays well within).
+ */
+static void append(char *buf, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *n, MAP_LINE_MAX - *n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n = *n + (size_t)k < MAP_LINE_MAX ? *n + (size_t)k : MAP_LINE_MAX - 1;
+}
+
 size_t map_line_format(char *buf, const char *verb,
 		       const struct map_record *m, bool key_only)
 {
 	char in[INET6_ADDRSTRLEN], ex[INET6_ADDRSTRLEN];
 	char nonce[2 * MAP_NONCE_LEN + 1];
-	int n, i;
+	size_t n = 0;
+	int i;
 
-	n = snprintf(buf, MAP_LINE_MAX, "%s proto=%u internal=%s internal_port=%u",
-		     verb, m->proto, addr_str(m->family, m->internal, in),
-		     m->internal_port);
+	buf[0] = '\0';
+	append(buf, &n, "%s proto=%u internal=%s internal_port=%u", verb,
+	       m->proto, addr_str(m->family, m->internal, in), m->internal_port);
 	if (!key_only) {
 		for (i = 0; i < MAP_NONCE_LEN; i++)
 			sprintf(nonce + 2 * i, "%02x", m->nonce[i]);
-		n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n,
-			      " external=%s external_port=%u lifetime=%u nonce=%s owner=%u",
-			      addr_str(m->family, m->external, ex),
-			      m->external_port, m->lifetime, nonce, m->owner);
+		append(buf, &n, " external=%s external_port=%u lifetime=%u nonce=%s owner=%u",
+		       addr_str(m->family, m->external, ex), m->external_port,
+		       m->lifetime, nonce, m->owner);
 	}
 	for (i = 0; !key_only && i < m->n_filters; i++)
-		n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n, "%s%s/%u:%u",
-			      i ? "," : " filters=",
-			      addr_str(m->family, m->filters[i].addr, in),
-			      m->filters[i].prefix_len, m->filters[i].port);
-	n += snprintf(buf + n, MAP_LINE_MAX - (size_t)n, "\n");
-	return (size_t)n;
+		append(buf, &n, "%s%s/%u:%u", i ? "," : " filters=",
+		       addr_str(m->family, m->filters[i].addr, in),
+		       m->filters[i].prefix_len, m->filters[i].port);
+	append(buf, &n, "\n");
+	return n;
 }
 
 enum {

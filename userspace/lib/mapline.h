@@ -24,7 +24,8 @@
 
 #define MAP_NONCE_LEN	12
 #define MAP_FILTERS_MAX	8
-#define MAP_LINE_MAX	512
+/* The longest line, IPv6 with 8 FILTERs, is about 640 octets. */
+#define MAP_LINE_MAX	1024
 
 /* A remote peer prefix allowed to reach a mapping (the FILTER option). */
 struct map_filter {

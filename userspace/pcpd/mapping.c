@@ -313,12 +313,21 @@ static uint8_t decide_filters(const struct pcp_request *req,
 /*
  * IPv6 is not translated: pcpd is its firewall (RFC 6887 section 1,
  * Figure 5), and a mapping opens the internal endpoint itself, whatever
- * the client suggested; one that prefers failure gets it.
+ * the client suggested; one that prefers failure gets it.  UDP 5350 and
+ * 5351 are PCP's, and can have no mapping.
  */
 static void decide_identity(const struct pcp_request *req,
 			    const struct in6_addr *internal,
 			    struct pcpd_map_decision *d)
 {
+	/* Section 11.3: never PCP's own ports, and there is no other. */
+	if (req->protocol == IPPROTO_UDP &&
+	    (req->internal_port == PCP_CLIENT_PORT ||
+	     req->internal_port == PCP_SERVER_PORT)) {
+		decide_error(d, req->prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL :
+			     PCP_NO_RESOURCES, PCP_SHORT_ERROR_LIFETIME);
+		return;
+	}
 	if (req->prefer_failure &&
 	    ((req->external_port && req->external_port != req->internal_port) ||
 	     (!addr_unspecified(&req->external_addr) &&

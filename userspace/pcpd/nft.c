@@ -74,8 +74,8 @@ static const char pcpd_ruleset[] =
  * IPv6 is routed, not translated: pcpd is its firewall (RFC 6887 Figure
  * 5).  A new TCP or UDP connection coming in on an outside interface is
  * dropped unless a mapping opened its internal endpoint; replies, and the
- * connections PEER made, are established.  The FILTERs work as IPv4's.
- * %s is the outside interfaces.
+ * connections PEER made, are established.  The FILTERs work as IPv4's,
+ * on what comes from the outside.  Each %s is the outside interfaces.
  */
 static const char pcpd_ruleset6[] =
 	"table ip6 pcpd {\n"
@@ -105,8 +105,8 @@ static const char pcpd_ruleset6[] =
 	"	}\n"
 	"	chain filter {\n"
 	"		type filter hook prerouting priority mangle; policy accept;\n"
-	"		ct direction original ip6 daddr . tcp dport @filtered_tcp ip6 daddr . tcp dport . ip6 saddr . tcp sport != @allowed_tcp drop\n"
-	"		ct direction original ip6 daddr . udp dport @filtered_udp ip6 daddr . udp dport . ip6 saddr . udp sport != @allowed_udp drop\n"
+	"		iifname { %s } ct direction original ip6 daddr . tcp dport @filtered_tcp ip6 daddr . tcp dport . ip6 saddr . tcp sport != @allowed_tcp drop\n"
+	"		iifname { %s } ct direction original ip6 daddr . udp dport @filtered_udp ip6 daddr . udp dport . ip6 saddr . udp sport != @allowed_udp drop\n"
 	"	}\n"
 	"	chain forward {\n"
 	"		type filter hook forward priority filter; policy accept;\n"
@@ -170,7 +170,8 @@ int pcpd_nft_setup(struct pcpd_nft *n, const char *outside)
 		return -1;
 	if (!outside)
 		return 0;
-	if (asprintf(&ruleset6, pcpd_ruleset6, outside, outside) < 0)
+	if (asprintf(&ruleset6, pcpd_ruleset6, outside, outside, outside,
+		     outside) < 0)
 		return -1;
 	err = run_nft(n, ruleset6);
 	free(ruleset6);

@@ -556,17 +556,16 @@ static void answer_natpmp(struct pcpd *d, int fd, const uint8_t *msg,
 	answer(fd, out, sizeof(out), peer, plen);
 }
 
-/* Is A (IPv4-mapped) one of the addresses pcpd listens on or hands out? */
+/* Is A one of the addresses pcpd listens on or hands out? */
 static bool nat_own_addr(const struct pcpd *d, const struct in6_addr *a)
 {
-	struct in_addr l;
+	struct in6_addr l;
 	unsigned int i;
 
 	if (!memcmp(a, &d->cfg.map.external_addr, sizeof(*a)))
 		return true;
 	for (i = 0; i < d->cfg.n_listen; i++) {
-		inet_pton(AF_INET, d->cfg.listen[i], &l);
-		if (!memcmp(a->s6_addr + 12, &l, 4))
+		if (!parse_addr46(d->cfg.listen[i], &l) && !memcmp(a, &l, sizeof(l)))
 			return true;
 	}
 	return false;
@@ -1061,8 +1060,9 @@ int main(int argc, char **argv)
 		goto close_sockets;
 	if (pcpd_nft_open(&d.nft))
 		goto free_table;
-	if (pcpd_nft_setup(&d.nft, pcpd_config_outside_list(&d.cfg, outside,
-							      sizeof(outside))))
+	if (pcpd_nft_setup(&d.nft, d.cfg.listen6 ?
+			   pcpd_config_outside_list(&d.cfg, outside, sizeof(outside)) :
+			   NULL))
 		goto close_nft;
 	if (pcpd_peers_open(&d.peers)) {
 		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));

@@ -70,8 +70,8 @@ int pcpd_parse_prefix(const char *s, struct pcpd_prefix *p)
 			return -1;
 		p->key = upper_half(&a6);
 		p->len = (uint8_t)len;
-		/* ffff:ffff::/32 is where IPv4's keys are */
-		if (pcpd_key_is_v4(p->key))
+		/* ffff:ffff::/32 is where IPv4's keys are: no prefix reaches it */
+		if (pcpd_key_is_v4(p->key | ~mask_of(p->len)))
 			return -1;
 	} else {
 		return -1;

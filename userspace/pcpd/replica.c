@@ -198,11 +198,14 @@ const char *map_record_invalid(const struct pcpd *d, struct map_record *r)
 	if (!r->internal_port || !r->external_port)
 		return "a port is 0";
 	if (r->family == AF_INET6) {
-		if (!d->cfg.n_outside)
-			return "IPv6, which this node does not serve (no outside-interface)";
+		if (!d->cfg.listen6)
+			return "IPv6, which this node does not serve (no IPv6 listen address)";
 		if (memcmp(&internal, &external, sizeof(external)) ||
 		    r->internal_port != r->external_port)
 			return "an IPv6 mapping that is not the host's own address and port";
+		if (r->proto == IPPROTO_UDP &&
+		    (r->external_port == PCP_CLIENT_PORT || r->external_port == PCP_SERVER_PORT))
+			return "an external port this node does not hand out";
 		goto lifetime;
 	}
 	if (memcmp(&external, &cfg->external_addr, sizeof(external)))
@@ -260,6 +263,7 @@ bool map_record_install(struct pcpd *d, const struct map_record *r,
 
 	msg = pcpd_map_lookup(&d->table, &m.internal_addr, m.protocol, m.internal_port) ?
 	      "a mapping of this internal endpoint exists" :
+	      pcpd_map_translated(&m) &&
 	      pcpd_map_by_external(&d->table, m.protocol, m.external_port) ?
 	      "its external port is taken" : NULL;
 	if (msg) {
@@ -329,7 +333,8 @@ static void standby_map(struct pcpd *d, const struct map_record *r)
 	/* The peer's view wins: it is the one clients were answered from. */
 	if (old)
 		drop_mapping(d, old, "replaced by the peer's");
-	old = pcpd_map_by_external(&d->table, m.protocol, m.external_port);
+	old = pcpd_map_translated(&m) ?
+	      pcpd_map_by_external(&d->table, m.protocol, m.external_port) : NULL;
 	if (old)
 		drop_mapping(d, old, "its external port is the peer's");
 	map_record_install(d, r, true, true, "standby-map");
