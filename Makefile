@@ -52,7 +52,7 @@ userspace: $(addprefix $(BUILD)/,$(PROGS) $(TOOLS))
 userspace-san: $(addprefix $(BUILD)/san/,$(PROGS) $(TOOLS)) \
 	$(BUILD)/san/pcp_codec_test $(BUILD)/san/pcpd_mapping_test \
 	$(BUILD)/san/pcpd_config_test \
-	$(BUILD)/san/ckpt_syncd_wire_test \
+	$(BUILD)/san/ckpt_syncd_wire_test $(BUILD)/san/ckpt_syncd_link_test \
 	$(BUILD)/fuzz/pcp_codec_fuzz $(BUILD)/fuzz/ckpt_syncd_wire_fuzz \
 	$(BUILD)/fuzz/pcpd_config_fuzz
 
@@ -158,6 +158,13 @@ $(BUILD)/san/ckpt_syncd_wire_test: selftests/host/ckpt_syncd_wire_test.c \
 		selftests/host/ktap.h $(SYNCD_WIRE_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/ckpt-syncd -o $@ $< $(SYNCD_WIRE)
+
+$(BUILD)/san/ckpt_syncd_link_test: selftests/host/ckpt_syncd_link_test.c \
+		selftests/host/ktap.h userspace/ckpt-syncd/link.c \
+		userspace/ckpt-syncd/link.h $(SYNCD_WIRE_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -Iuserspace/ckpt-syncd -o $@ $< \
+		userspace/ckpt-syncd/link.c userspace/lib/log.c $(SYNCD_WIRE)
 
 $(BUILD)/fuzz/ckpt_syncd_wire_fuzz: selftests/fuzz/ckpt_syncd_wire_fuzz.c $(SYNCD_WIRE_DEPS)
 	@mkdir -p $(@D)

@@ -72,6 +72,7 @@ bench_ckpt_syncd()
 	ha_syncd nat-a		# its first session carries the N entries
 	done=$(settled external "$n")
 	echo "bulk_ms $((done - t0))"
+	echo "# bulk: nat-a sent $(ha_status nat-a sent) messages, $(ha_status nat-a retransmitted) again; its timeout $(ha_status nat-a rto_ms) ms, round trip $(ha_status nat-a srtt_ms) ms" >&2
 
 	a "$BULK" clear "$n" 64 > /dev/null
 	wait_for ha_status_is nat-b external 0
@@ -81,6 +82,7 @@ bench_ckpt_syncd()
 	done=$(settled external "$n")
 	echo "flag_ms $((t1 - t0))"
 	echo "live_ms $((done - t0))"
+	echo "# live: nat-a sent $(ha_status nat-a sent) messages in all, $(ha_status nat-a retransmitted) again" >&2
 	# nat-a dies before the commit, its entries with it: the guest's one
 	# CPU then commits alone, as a backup machine would.
 	ha_stop_syncd nat-a

@@ -65,6 +65,8 @@ static void put_status(const struct syncd *d, FILE *f, bool json)
 		{ "queued", link_queued(&d->link) },
 		{ "held", link_held(&d->link) },
 		{ "lag_ms", link_oldest_unacked_ms(&d->link, now) },
+		{ "rto_ms", d->link.rto_ms },
+		{ "srtt_ms", d->link.srtt_us / 1000 },
 		{ "data_age_ms", d->link.last_data_ms ? now - d->link.last_data_ms : 0 },
 		{ "internal", d->internal.count },
 		{ "external", d->external.count },

@@ -13,6 +13,7 @@
 #include "log.h"
 
 #define RETRANSMIT_BURST	16	/* messages sent again a tick, at most */
+#define RTO_MAX_MS		1000	/* under --dead's default, 3000 */
 
 int link_init(struct link *l, int fd, const struct sockaddr_storage *peer,
 	      socklen_t peer_len, uint32_t queue, const struct link_ops *ops,
@@ -33,6 +34,7 @@ int link_init(struct link *l, int fd, const struct sockaddr_storage *peer,
 	l->ops = ops;
 	l->arg = arg;
 	l->window = 256;
+	l->rto_min_ms = 50;
 	l->rto_ms = 50;
 	l->keepalive_ms = 250;
 	l->dead_ms = 3000;
@@ -91,6 +93,8 @@ void link_new_session(struct link *l, uint64_t now)
 	l->open = false;
 	l->overflowed = false;
 	l->session_ms = now;
+	l->srtt_us = l->rttvar_us = 0;	/* perhaps another peer */
+	l->rto_ms = l->rto_min_ms;
 	l->stats.sessions++;
 	log_info("session id=%08x reason=\"a new session, with this node's whole state\"",
 		 s);
@@ -152,6 +156,7 @@ static struct sync_writer *writer(struct link *l)
 	h.seq = l->next_seq;
 	sync_msg_start(&l->w, m->buf, &h);
 	m->sent_ms = 0;
+	m->resent = false;
 	l->open = true;
 	return &l->w;
 }
@@ -241,11 +246,39 @@ uint64_t link_oldest_unacked_ms(const struct link *l, uint64_t now)
 	return m->sent_ms ? now - m->sent_ms : 0;
 }
 
-static void on_ack(struct link *l, const struct sync_hdr *h)
+/*
+ * The retransmission timeout from a round trip of RTT_US (RFC 6298
+ * section 2, in microseconds): SRTT + 4 RTTVAR, between --rto and
+ * RTO_MAX_MS.  A fixed timeout fired while a busy receiver, not the
+ * network, held the answer, and sent the same data twice.
+ */
+static void rtt_sample(struct link *l, uint32_t rtt_us)
 {
+	uint32_t delta, rto;
+
+	if (!l->srtt_us) {
+		l->srtt_us = rtt_us ? rtt_us : 1;
+		l->rttvar_us = rtt_us / 2;
+	} else {
+		delta = l->srtt_us > rtt_us ? l->srtt_us - rtt_us : rtt_us - l->srtt_us;
+		l->rttvar_us = l->rttvar_us - l->rttvar_us / 4 + delta / 4;
+		l->srtt_us = l->srtt_us - l->srtt_us / 8 + rtt_us / 8;
+	}
+	rto = (l->srtt_us + 4 * l->rttvar_us) / 1000;
+	l->rto_ms = rto < l->rto_min_ms ? l->rto_min_ms :
+		    rto > RTO_MAX_MS ? RTO_MAX_MS : rto;
+}
+
+static void on_ack(struct link *l, const struct sync_hdr *h, uint64_t now)
+{
+	const struct out_msg *m;
+
 	if (h->ack_session != l->session || h->ack <= l->acked ||
 	    h->ack > l->sent_upto)
 		return;
+	m = slot(l, h->ack);
+	if (!m->resent && m->sent_ms && now >= m->sent_ms)
+		rtt_sample(l, (uint32_t)(now - m->sent_ms) * 1000);
 	l->acked = h->ack;
 	l->ops->acked(l->arg, h->ack);
 }
@@ -343,7 +376,7 @@ static void on_datagram(struct link *l, const uint8_t *buf, size_t len,
 		l->ops->peer_state(l->arg, true);
 	}
 
-	on_ack(l, &h);
+	on_ack(l, &h, now);
 	if (h.type == SYNC_MSG_HELLO)
 		on_hello(l, &h, now);
 	else if (h.type == SYNC_MSG_DATA) {
@@ -403,8 +436,13 @@ static void retransmit(struct link *l, uint64_t now)
 		m = slot(l, seq);
 		if (now - m->sent_ms < l->rto_ms)
 			continue;
+		/* The oldest timed out: back off (RFC 6298 section 5.5). */
+		if (seq == l->acked + 1)
+			l->rto_ms = l->rto_ms > RTO_MAX_MS / 2 ? RTO_MAX_MS :
+				    2 * l->rto_ms;
 		send_msg(l, m->buf, m->len);
 		m->sent_ms = now;
+		m->resent = true;
 		l->stats.retransmitted++;
 		n++;
 	}

@@ -28,6 +28,7 @@
 
 struct out_msg {
 	uint64_t sent_ms;	/* last transmission, 0 if never */
+	bool resent;		/* its round trip says nothing (Karn) */
 	uint16_t len;
 	uint8_t buf[SYNC_MTU];
 };
@@ -85,7 +86,9 @@ struct link {
 	bool peer_up;
 
 	uint32_t window;
-	uint32_t rto_ms;
+	uint32_t rto_min_ms;	/* --rto: the timeout never goes below it */
+	uint32_t rto_ms;	/* the timeout now, from the round trips */
+	uint32_t srtt_us, rttvar_us;	/* RFC 6298's estimates; 0: none yet */
 	uint32_t keepalive_ms;
 	uint32_t dead_ms;
 	struct link_stats stats;

@@ -455,6 +455,7 @@ static int daemon_main(const struct options *o)
 	    link_init(&d.link, fd, &peer, peer_len, (uint32_t)o->queue,
 		      &syncd_link_ops, &d))
 		return 1;
+	d.link.rto_min_ms = (uint32_t)o->rto_ms;
 	d.link.rto_ms = (uint32_t)o->rto_ms;
 	d.link.keepalive_ms = (uint32_t)o->keepalive_ms;
 	d.link.dead_ms = (uint32_t)o->dead_ms;
