@@ -68,6 +68,34 @@ start_pcpd()
 	sleep 1
 }
 
+# forged_map SRC PORT: a MAP for PORT from the IPv6 source SRC, sent as a
+# raw frame from the client's c0 to the NAT's n0, so that SRC may be any
+# address (an IPv4-mapped one: no IPv6 host has it).
+forged_map()
+{
+	ns client python3 - "$1" "$2" "$(ip -n "$NS_PREFIX-nat" -br link show n0 | awk '{ print $3 }')" \
+		"$(ip -n "$NS_PREFIX-client" -br link show c0 | awk '{ print $3 }')" <<-'PY'
+	import socket, struct, sys
+	src = socket.inet_pton(socket.AF_INET6, sys.argv[1])
+	dst = socket.inet_pton(socket.AF_INET6, "2001:db8:1::1")
+	dmac, smac = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[3:5])
+	pcp = struct.pack("!BBHI", 2, 1, 0, 3600) + src
+	pcp += b"\x05" * 12 + struct.pack("!B3xHH", 6, int(sys.argv[2]), 0) + bytes(16)
+	udp = struct.pack("!HHHH", 40000, 5351, 8 + len(pcp), 0) + pcp
+	def fold(b):
+	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b + b"\0" * (len(b) % 2)))
+	    while s >> 16:
+	        s = (s & 0xffff) + (s >> 16)
+	    return ~s & 0xffff or 0xffff
+	csum = fold(src + dst + struct.pack("!I3xB", len(udp), 17) + udp)
+	udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
+	ip6 = struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + src + dst
+	s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+	s.bind(("c0", 0))
+	s.send(dmac + smac + b"\x86\xdd" + ip6 + udp)
+	PY
+}
+
 ipv6_topology || ktap_skip_all "cannot build the namespaces"
 for port in 6000 6001 6002 6003; do
 	ns client socat -u TCP6-LISTEN:$port,fork,reuseaddr OPEN:$LOG.rx,creat,append &
@@ -75,12 +103,19 @@ done
 ns client socat -u UDP6-RECV:7000 OPEN:$LOG.rx,creat,append &
 ns client socat -u UDP6-RECV:5350 OPEN:$LOG.announce,creat,append &
 
-ktap_plan 24
+ktap_plan 28
 
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 2001:db8:1::1 \
 	--external 198.51.100.1 --control "$LOG.none" 2> "$LOG.err"
 ktap_result "an IPv6 listen address without outside-interface: pcpd refuses to start" \
 	$([ $? != 0 ] && grep -q "IPv6 clients need outside-interface" "$LOG.err"; echo $?)
+bad=0
+for addr in :: 0.0.0.0 ff02::1 ::ffff:192.0.2.1 224.0.0.1; do
+	"$PCPD" --listen $addr --external 198.51.100.1 --control "$LOG.none" --status \
+		2> "$LOG.err" && bad=1
+	grep -q "listen: $addr is not one host's address" "$LOG.err" || bad=1
+done
+ktap_result "a listen address that is not one host's (::, 0.0.0.0, multicast, IPv4-mapped) is refused" $bad
 
 start_pcpd
 ktap_result "pcpd listens on IPv6 and sets up its table ip6 pcpd, filtering what comes in on n1" \
@@ -94,6 +129,15 @@ ktap_result "at start, pcpd announces itself to ff02::1, port 5350 (section 14.1
 	$([ "$(head -c 2 "$LOG.announce" | od -An -tx1 | tr -d ' ')" = 0280 ]; echo $?)
 
 ktap_expect_fail "before any mapping, a connection from outside is dropped" reach 6000 early
+
+forged_map 2001:db8:1::2 4241
+forged_map ::ffff:198.51.100.2 4242
+sleep 0.5
+ktap_result "a raw-frame MAP from a real IPv6 source is served, and one from ::ffff:198.51.100.2 is not" \
+	$(grep -q "map action=1 internal=2001:db8:1::2 proto=6 port=4241" "$LOG" &&
+	  ! grep -q "port=4242" "$LOG" &&
+	  ! ns nat nft list map ip pcpd map_tcp | grep -q 4242; echo $?)
+pcpc 2001:db8:1::1 map -p tcp --port 4241 --delete --nonce 050505050505050505050505 > /dev/null
 
 out=$(pcpc 2001:db8:1::1 map -p tcp --port 6000 --suggest-port 7777 --nonce $NONCE)
 echo "# $out"
@@ -110,10 +154,15 @@ out=$(pcpc 2001:db8:1::1 map -p tcp --port 6001 --suggest-port 7777 --prefer-fai
 ktap_result "PREFER_FAILURE with another port suggested: CANNOT_PROVIDE_EXTERNAL" \
 	$([ "$(field result <<< "$out")" = CANNOT_PROVIDE_EXTERNAL ]; echo $?)
 
-out=$(pcpc 2001:db8:1::1 map -p tcp --port 6002 --filter '[2001:db8:2::2]/128')
+out=$(pcpc 2001:db8:1::1 map -p tcp --port 6002 --nonce $NONCE --filter '[2001:db8:2::2]/128')
 ktap_result "a mapping with a FILTER for the server succeeds" \
 	$([ "$(field result <<< "$out")" = SUCCESS ]; echo $?)
 ktap_check "the server the FILTER names comes in" reach 6002 filtered-in
+out=$(pcpc 2001:db8:1::1 map -p tcp --port 6002 --nonce $NONCE --filter '[2001:db8:2::]/64:80')
+ktap_result "a second FILTER that overlaps the first without holding it is installed too" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  ns nat nft list set ip6 pcpd allowed_port_tcp | grep -q "2001:db8:1::2 . 6002 . 2001:db8:2::/64 . 80" &&
+	  reach 6002 still-in; echo $?)
 pcpc 2001:db8:1::1 map -p tcp --port 6003 --filter '[2001:db8:9::]/48:80' > /dev/null
 ktap_expect_fail "a mapping whose FILTER names another peer keeps the server out" \
 	reach 6003 filtered-out
@@ -145,6 +194,12 @@ ktap_result "PEER over IPv6: the connection's own address and port are its bindi
 	  [ "$(field external_port <<< "$out")" = 7000 ] &&
 	  ns nat conntrack -L -f ipv6 -p udp --dport 9000 2>/dev/null |
 		grep -q "src=2001:db8:1::2 dst=2001:db8:2::2 sport=7000"; echo $?)
+bad=0
+for remote in '[2001:db8:1::2]:9000' '[fe80::1]:9000' '[2001:db8:1::1]:9000' '[ff02::1]:9000'; do
+	out=$(pcpc 2001:db8:1::1 peer -p udp --port 7001 --peer "$remote")
+	[ "$(field result <<< "$out")" = MALFORMED_REQUEST ] || { echo "# $remote: $out"; bad=1; }
+done
+ktap_result "PEER to the client itself, a link-local, this server or a multicast peer: MALFORMED_REQUEST" $bad
 ns server socat -u - "UDP6:[2001:db8:1::2]:7000,sourceport=9000" <<< peer-reply
 sleep 0.5
 ktap_result "the peer's datagram to the PEER connection passes, one from elsewhere did not" \

@@ -38,7 +38,7 @@ ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 192.0.2.1 --outside-interface n1
 pcpd_pid=$!
 sleep 1
 
-ktap_plan 36
+ktap_plan 37
 
 out=$("$PCPC" -s 192.0.2.1 map -p tcp --port 70000 2>&1)
 ktap_result "pcpc refuses a port out of range before sending anything" \
@@ -156,6 +156,15 @@ sleep 2.5
 ktap_result "a FILTER added later cuts the open connection from a peer it leaves out" \
 	$(grep -q before "$LOG.late" && ! grep -q after "$LOG.late"; echo $?)
 pcpc map -p tcp --port 6302 --nonce $FN --delete > /dev/null
+# Any port of one peer, and port 80 of its /24: ranges that overlap
+# without one holding the other, which one nftables set would refuse.
+out=$(pcpc map -p tcp --port 6303 --nonce $FN --filter 198.51.100.2/32 --filter 198.51.100.0/24:80)
+ktap_result "overlapping FILTERs (a peer's every port, its /24's port 80) are both installed" \
+	$([ "$(field result <<< "$out")" = SUCCESS ] &&
+	  ns nat nft list set ip pcpd allowed_tcp | grep -q "198.51.100.1 . 6303 . 198.51.100.2 . 0-65535" &&
+	  ns nat nft list set ip pcpd allowed_port_tcp |
+		grep -q "198.51.100.1 . 6303 . 198.51.100.0/24 . 80"; echo $?)
+pcpc map -p tcp --port 6303 --nonce $FN --delete > /dev/null
 out=$(pcpc map -p tcp --port 6300 --nonce $FN --delete)
 ktap_result "a delete takes its filters out of nftables too" \
 	$([ "$(field result <<< "$out")" = SUCCESS ] &&

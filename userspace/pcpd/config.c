@@ -96,12 +96,20 @@ static int set_path(char *dst, const char *value, char *err, size_t len)
 static int add_listen(struct pcpd_config *c, const char *value, char *err,
 		      size_t len)
 {
+	char canon[INET6_ADDRSTRLEN];
 	struct in6_addr a6;
 	struct in_addr a;
 	unsigned int i;
 	bool v6 = false;
+	uint32_t h;
 
-	if (inet_pton(AF_INET, value, &a) != 1) {
+	if (inet_pton(AF_INET, value, &a) == 1) {
+		h = ntohl(a.s_addr);
+		if (!h || h == 0xffffffff || h >> 28 == 0xe)
+			return fail(err, len, "listen: %s is not one host's address; give the inside address clients send to",
+				    value);
+		inet_ntop(AF_INET, &a, canon, sizeof(canon));
+	} else {
 		v6 = inet_pton(AF_INET6, value, &a6) == 1;
 		if (!v6)
 			return fail(err, len, "listen: '%s' is not an IPv4 or IPv6 address",
@@ -109,14 +117,19 @@ static int add_listen(struct pcpd_config *c, const char *value, char *err,
 		if (IN6_IS_ADDR_LINKLOCAL(&a6))
 			return fail(err, len, "listen: %s is link-local; give a global or unique local address",
 				    value);
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_MULTICAST(&a6) ||
+		    IN6_IS_ADDR_V4MAPPED(&a6))
+			return fail(err, len, "listen: %s is not one host's address; give the inside address clients send to",
+				    value);
+		inet_ntop(AF_INET6, &a6, canon, sizeof(canon));
 	}
 	for (i = 0; i < c->n_listen; i++) {
-		if (!strcmp(c->listen[i], value))
-			return fail(err, len, "listen: %s is given twice", value);
+		if (!strcmp(c->listen[i], canon))
+			return fail(err, len, "listen: %s is given twice", canon);
 	}
 	if (c->n_listen == PCPD_MAX_LISTEN)
 		return fail(err, len, "listen: more than %d addresses", PCPD_MAX_LISTEN);
-	strcpy(c->listen[c->n_listen++], value);
+	strcpy(c->listen[c->n_listen++], canon);
 	c->listen6 |= v6;
 	return 0;
 }
@@ -619,6 +632,17 @@ void pcpd_config_free(struct pcpd_config *c)
 	pcpd_policy_free(&c->policy);
 }
 
+static bool has_listen(const struct pcpd_config *c, const char *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_listen; i++) {
+		if (!strcmp(c->listen[i], addr))
+			return true;
+	}
+	return false;
+}
+
 static bool same_prefixes(const struct pcpd_prefix *a, unsigned int na,
 			  const struct pcpd_prefix *b, unsigned int nb)
 {
@@ -640,8 +664,8 @@ const char *pcpd_config_fixed_change(const struct pcpd_config *old,
 
 	if (old->n_listen != new->n_listen)
 		return "listen";
-	for (i = 0; i < new->n_listen; i++) {
-		if (strcmp(old->listen[i], new->listen[i]))
+	for (i = 0; i < new->n_listen; i++) {	/* in any order */
+		if (!has_listen(old, new->listen[i]))
 			return "listen";
 	}
 	if (memcmp(&old->map.external_addr, &new->map.external_addr,

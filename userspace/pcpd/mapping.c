@@ -376,8 +376,7 @@ void pcpd_map_decide(struct pcpd_map_table *t, const struct pcp_request *req,
 	d->lifetime = clamp_lifetime(&t->cfg, req->lifetime);
 	d->result = decide_filters(req, internal, m, d);
 	if (d->result) {
-		decide_error(d, d->result, d->result == PCP_EXCESSIVE_REMOTE_PEERS ?
-			     PCP_SHORT_ERROR_LIFETIME : PCP_LONG_ERROR_LIFETIME);
+		decide_error(d, d->result, PCP_LONG_ERROR_LIFETIME);	/* section 7.4 */
 		return;
 	}
 

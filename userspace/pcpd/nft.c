@@ -54,14 +54,22 @@ static const char pcpd_ruleset[] =
 	"		type ipv4_addr . inet_service . ipv4_addr . inet_service\n"
 	"		flags interval,timeout\n"
 	"	}\n"
+	"	set allowed_port_tcp {\n"
+	"		type ipv4_addr . inet_service . ipv4_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
 	"	set allowed_udp {\n"
+	"		type ipv4_addr . inet_service . ipv4_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
+	"	set allowed_port_udp {\n"
 	"		type ipv4_addr . inet_service . ipv4_addr . inet_service\n"
 	"		flags interval,timeout\n"
 	"	}\n"
 	"	chain filter {\n"
 	"		type filter hook prerouting priority mangle; policy accept;\n"
-	"		ct direction original ip daddr . tcp dport @filtered_tcp ip daddr . tcp dport . ip saddr . tcp sport != @allowed_tcp drop\n"
-	"		ct direction original ip daddr . udp dport @filtered_udp ip daddr . udp dport . ip saddr . udp sport != @allowed_udp drop\n"
+	"		ct direction original ip daddr . tcp dport @filtered_tcp ip daddr . tcp dport . ip saddr . tcp sport != @allowed_tcp ip daddr . tcp dport . ip saddr . tcp sport != @allowed_port_tcp drop\n"
+	"		ct direction original ip daddr . udp dport @filtered_udp ip daddr . udp dport . ip saddr . udp sport != @allowed_udp ip daddr . udp dport . ip saddr . udp sport != @allowed_port_udp drop\n"
 	"	}\n"
 	"	chain prerouting {\n"
 	"		type nat hook prerouting priority dstnat; policy accept;\n"
@@ -99,14 +107,22 @@ static const char pcpd_ruleset6[] =
 	"		type ipv6_addr . inet_service . ipv6_addr . inet_service\n"
 	"		flags interval,timeout\n"
 	"	}\n"
+	"	set allowed_port_tcp {\n"
+	"		type ipv6_addr . inet_service . ipv6_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
 	"	set allowed_udp {\n"
+	"		type ipv6_addr . inet_service . ipv6_addr . inet_service\n"
+	"		flags interval,timeout\n"
+	"	}\n"
+	"	set allowed_port_udp {\n"
 	"		type ipv6_addr . inet_service . ipv6_addr . inet_service\n"
 	"		flags interval,timeout\n"
 	"	}\n"
 	"	chain filter {\n"
 	"		type filter hook prerouting priority mangle; policy accept;\n"
-	"		iifname { %s } ct direction original ip6 daddr . tcp dport @filtered_tcp ip6 daddr . tcp dport . ip6 saddr . tcp sport != @allowed_tcp drop\n"
-	"		iifname { %s } ct direction original ip6 daddr . udp dport @filtered_udp ip6 daddr . udp dport . ip6 saddr . udp sport != @allowed_udp drop\n"
+	"		iifname { %s } ct direction original ip6 daddr . tcp dport @filtered_tcp ip6 daddr . tcp dport . ip6 saddr . tcp sport != @allowed_tcp ip6 daddr . tcp dport . ip6 saddr . tcp sport != @allowed_port_tcp drop\n"
+	"		iifname { %s } ct direction original ip6 daddr . udp dport @filtered_udp ip6 daddr . udp dport . ip6 saddr . udp sport != @allowed_udp ip6 daddr . udp dport . ip6 saddr . udp sport != @allowed_port_udp drop\n"
 	"	}\n"
 	"	chain forward {\n"
 	"		type filter hook forward priority filter; policy accept;\n"
@@ -327,23 +343,40 @@ static bool filter_needed(const struct pcpd_nft_mapping *m, unsigned int i)
 	return true;
 }
 
+/* Does FILTER I of M go in the "allowed_port" set (WITH_PORT) or "allowed"? */
+static bool filter_in(const struct pcpd_nft_mapping *m, unsigned int i,
+		      bool with_port)
+{
+	return filter_needed(m, i) && !!m->filters[i].port == with_port;
+}
+
 /*
- * M's FILTERs in the "allowed" set: external address . port . remote
- * prefix . remote port, each a range from the lowest to the highest;
- * those within another are left out.
+ * M's FILTERs: external address . port . remote prefix . remote port,
+ * each a range from the lowest to the highest, those within another left
+ * out.  A FILTER for every port goes in the "allowed" set, one for a port
+ * in "allowed_port": in one set the kernel refuses a range that overlaps
+ * another without holding it, which any port of a prefix and one port of
+ * a longer one would.  NULL when WITH_PORT's set has none of them, or
+ * memory runs out (*FAILED).
  */
 static struct nftnl_set *allowed_elements(const struct pcpd_nft_mapping *m,
-					  bool add)
+					  bool add, bool with_port,
+					  bool *failed)
 {
-	struct nftnl_set *s = set_named("allowed", m->protocol);
 	size_t alen = addr_len(&m->external_addr), klen, j;
 	uint8_t key[40], end[40], lo[16], hi[16];
 	const struct map_filter *f;
+	struct nftnl_set *s = NULL;
 	unsigned int i;
 
-	for (i = 0; s && i < m->n_filters; i++) {
-		if (!filter_needed(m, i))
+	for (i = 0; i < m->n_filters; i++) {
+		if (!filter_in(m, i, with_port))
 			continue;
+		if (!s) {
+			s = set_named(with_port ? "allowed_port" : "allowed", m->protocol);
+			if (!s)
+				break;
+		}
 		f = &m->filters[i];
 		for (j = 0; j < alen; j++) {
 			lo[j] = f->addr[j] & mask_octet(f->prefix_len, (unsigned int)j);
@@ -356,20 +389,33 @@ static struct nftnl_set *allowed_elements(const struct pcpd_nft_mapping *m,
 		if (add_elem(s, key, klen, end, NULL, 0, add ? m->timeout : 0)) {
 			nftnl_set_free(s);
 			s = NULL;
+			break;
 		}
 	}
+	*failed = !s && i < m->n_filters;
 	return s;
 }
 
-/* The element sets of M: its DNAT element, and its filters if any. */
+/*
+ * The element sets of M: its DNAT element, and its filters if any; a
+ * NULL in SETS is memory that ran out.
+ */
 static void mapping_sets(const struct pcpd_nft_mapping *m, bool add,
 			struct nftnl_set **sets, unsigned int *n)
 {
+	struct nftnl_set *s;
+	bool with_port = false, failed;
+
 	sets[(*n)++] = map_elements(m, add);
-	if (m->n_filters) {
-		sets[(*n)++] = filtered_elements(m, add);
-		sets[(*n)++] = allowed_elements(m, add);
-	}
+	if (!m->n_filters)
+		return;
+	sets[(*n)++] = filtered_elements(m, add);
+	do {
+		s = allowed_elements(m, add, with_port, &failed);
+		if (s || failed)
+			sets[(*n)++] = s;
+		with_port = !with_port;
+	} while (with_port);
 }
 
 static void put_elem_msg(struct pcpd_nft *n, struct mnl_nlmsg_batch *b,
@@ -423,7 +469,7 @@ static int transact(struct pcpd_nft *n, const struct pcpd_nft_mapping *old,
 		    const struct pcpd_nft_mapping *m)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nftnl_set *sets[6] = { NULL };
+	struct nftnl_set *sets[8] = { NULL };
 	unsigned int n_del = 0, n_sets = 0, i;
 	const struct pcpd_nft_mapping *any = m ? m : old;
 	uint16_t family = addr_len(&any->external_addr) == 16 ? NFPROTO_IPV6 :

@@ -557,7 +557,7 @@ static void answer_natpmp(struct pcpd *d, int fd, const uint8_t *msg,
 }
 
 /* Is A one of the addresses pcpd listens on or hands out? */
-static bool nat_own_addr(const struct pcpd *d, const struct in6_addr *a)
+bool nat_own_addr(const struct pcpd *d, const struct in6_addr *a)
 {
 	struct in6_addr l;
 	unsigned int i;
@@ -633,6 +633,9 @@ static void handle_packet(struct pcpd *d, int fd)
 		return;
 	if (peer.ss_family == AF_INET6) {
 		source = ((struct sockaddr_in6 *)&peer)->sin6_addr;
+		/* An IPv6 socket serves IPv6: an IPv4-mapped source is forged. */
+		if (IN6_IS_ADDR_V4MAPPED(&source))
+			return;
 	} else if (peer.ss_family == AF_INET) {
 		source.s6_addr[10] = source.s6_addr[11] = 0xff;
 		memcpy(source.s6_addr + 12, &((struct sockaddr_in *)&peer)->sin_addr, 4);
@@ -906,6 +909,12 @@ static int open_listeners(struct pcpd *d)
 	if (pcpd_config_check(&d->cfg, err, sizeof(err))) {
 		log_event("start-failed reason=\"%s\"", err);
 		return -1;
+	}
+	/* By name: one that comes later is guarded from then on. */
+	for (i = 0; d->cfg.listen6 && i < d->cfg.n_outside; i++) {
+		if (!if_nametoindex(d->cfg.outside[i]))
+			log_event("outside-interface-missing name=%s reason=\"no such interface yet: nothing coming in on it is dropped until it exists\"",
+				  d->cfg.outside[i]);
 	}
 	replica_init(d, d->cfg.syncd[0] ? d->cfg.syncd : NULL);
 	d->subs.policy = &d->cfg.policy;

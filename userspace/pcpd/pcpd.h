@@ -85,6 +85,8 @@ uint64_t subscriber_id(const struct pcpd *d, const struct in6_addr *internal);
 uint32_t owner_of(uint64_t subscriber);
 bool pcpd_host_addr(struct in_addr a);
 bool host_addr(const struct in6_addr *a);
+/* Is A one of the addresses pcpd listens on or hands out? */
+bool nat_own_addr(const struct pcpd *d, const struct in6_addr *a);
 struct pcpd_ckpt_rule ckpt_rule(const struct pcpd_mapping *m);
 void ckpt_release(struct pcpd *d, const struct pcpd_mapping *m,
 		  const char *why);

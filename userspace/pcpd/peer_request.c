@@ -240,8 +240,13 @@ uint8_t handle_peer(struct pcpd *d, const struct pcp_request *req,
 		return PCP_UNSUPP_PROTOCOL;
 	f.internal = *internal;
 	f.remote = req->peer_addr;
-	/* A remote peer no implicit mapping would be made for (section 12.3). */
-	if (!host_addr(&f.remote))
+	/*
+	 * A remote peer no implicit mapping would be made for (section
+	 * 12.3): not a host, link-local, the client itself, or this server.
+	 */
+	if (!host_addr(&f.remote) || IN6_IS_ADDR_LINKLOCAL(&f.remote) ||
+	    !memcmp(&f.remote, internal, sizeof(*internal)) ||
+	    nat_own_addr(d, &f.remote))
 		return PCP_MALFORMED_REQUEST;
 
 	/* Section 12.3: one nonce a mapping, that of its first PEER. */
