@@ -140,9 +140,12 @@ ktap_check "the protected stream carries on through nat-b" \
 ktap_check "the protected UDP stream carries on through nat-b ($udp_at_crash datagrams before), still flagged there" \
 	ha_wait 20 eval '[ "$(wc -l < "$HA_RUN/protudp.rx")" -gt $((udp_at_crash + 40)) ] &&
 		[ "$(flagged_udp nat-b 40003)" = 1 ]'
-ktap_result "nat-b has the protected connection, flagged and adopted" \
+# 192.0.2.2, the client's subscriber, is owner 3221225986.
+ip netns exec nat-b "$CKPTCTL" list | grep "sport=4000[03] " | sed 's/^/# nat-b: /'
+ktap_result "nat-b has the protected connections, flagged and adopted, owned as their mappings' rules own them" \
 	$([ "$(flagged nat-b 40000)" = 1 ] &&
-	  ip netns exec nat-b "$CKPTCTL" list | grep -q "sport=40000"; echo $?)
+	  ip netns exec nat-b "$CKPTCTL" list | grep -q "sport=40000 .*owner=3221225986" &&
+	  ip netns exec nat-b "$CKPTCTL" list | grep -q "sport=40003 .*owner=3221225986"; echo $?)
 ktap_result "pcpd on nat-b took both mappings over and began a new epoch" \
 	$(grep -q "takeover epoch=0 mappings=3 adopted=3" "$HA_RUN/nat-b.pcpd.log"; echo $?)
 wait $watcher

@@ -9,6 +9,7 @@
  *   pcpd's mappings (feed.c) -> the same, as map records; the peer's to pcpd
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,11 +264,58 @@ void syncd_resync(struct syncd *d, uint64_t now)
  * node's, and come back through its own events.  The peer's mappings,
  * which pcpd already holds on standby, become pcpd's own.
  */
+/* The peer's check-pointed mapping of internal endpoint ADDR and PORT. */
+static const struct map_entry *mapping_of(const struct syncd *d,
+					  const struct sync_entry *e,
+					  const uint8_t *addr, uint16_t port)
+{
+	struct map_record key = {
+		.family = e->family, .proto = e->proto,
+		.internal_port = ntohs(port),
+	};
+
+	memcpy(key.internal, addr, sizeof(key.internal));
+	return maps_find(&d->maps_peer, &key);
+}
+
+/*
+ * Connections come from the peer without their owner (its events do not
+ * carry nf_ckpt's); one through a check-pointed mapping, from its
+ * internal endpoint or to it after DNAT, is charged to the mapping's
+ * subscriber, as its rule would have, so that pcpd clearing the
+ * mapping's connections by owner finds it after the takeover.  The rest
+ * (PEER's) stay with owner 0 until a PEER charges them again.
+ */
+static unsigned int charge_to_mappings(struct syncd *d)
+{
+	const struct map_entry *m;
+	struct cache_entry *ce;
+	struct cache_iter it;
+	unsigned int n = 0;
+
+	cache_for_each(&d->external, it, ce) {
+		if (ce->e.owner)
+			continue;
+		m = mapping_of(d, &ce->e, ce->e.orig.src, ce->e.orig.sport);
+		if (!m)
+			m = mapping_of(d, &ce->e, ce->e.reply.src, ce->e.reply.sport);
+		if (m) {
+			ce->e.owner = m->r.owner;
+			n++;
+		}
+	}
+	return n;
+}
+
 void syncd_commit(struct syncd *d)
 {
 	struct commit_result *r = &d->last_commit;
+	unsigned int charged = charge_to_mappings(d);
 	char result[256];
 
+	if (charged)
+		log_info("commit charged=%u reason=\"connections of the peer's check-pointed mappings, owned as their rules own them\"",
+			 charged);
 	d->last_commit_err = kernel_commit(&d->kernel, &d->external,
 					   syncd_now_ms(), r);
 	d->commits++;
