@@ -103,7 +103,7 @@ done
 ns client socat -u UDP6-RECV:7000 OPEN:$LOG.rx,creat,append &
 ns client socat -u UDP6-RECV:5350 OPEN:$LOG.announce,creat,append &
 
-ktap_plan 28
+ktap_plan 29
 
 ip netns exec "$NS_PREFIX-nat" "$PCPD" --listen 2001:db8:1::1 \
 	--external 198.51.100.1 --control "$LOG.none" 2> "$LOG.err"
@@ -119,7 +119,7 @@ ktap_result "a listen address that is not one host's (::, 0.0.0.0, multicast, IP
 
 start_pcpd
 ktap_result "pcpd listens on IPv6 and sets up its table ip6 pcpd, filtering what comes in on n1" \
-	$(kill -0 $pcpd_pid && ns nat nft list chain ip6 pcpd forward | grep -q 'iifname "n1"' &&
+	$(kill -0 $pcpd_pid && ns nat nft list chain ip6 pcpd forward | grep -q 'iifname "n1" ct state invalid drop' &&
 	  [ "$(ns nat nft list chain ip6 pcpd filter | grep -c 'iifname "n1" ct direction original')" = 2 ]; echo $?)
 
 out=$(pcpc 2001:db8:1::1 announce)
@@ -207,9 +207,11 @@ ktap_result "the peer's datagram to the PEER connection passes, one from elsewhe
 
 kill $pcpd_pid
 wait $pcpd_pid
-ktap_result "pcpd stops on SIGTERM and removes both its tables" \
-	$(! ns nat nft list table ip6 pcpd > /dev/null 2>&1 &&
-	  ! ns nat nft list table ip pcpd > /dev/null 2>&1; echo $?)
+ktap_result "pcpd stops on SIGTERM: its IPv4 table goes, its IPv6 firewall stays, empty" \
+	$(! ns nat nft list table ip pcpd > /dev/null 2>&1 &&
+	  ns nat nft list chain ip6 pcpd forward | grep -q 'iifname "n1" ct state new' &&
+	  ! ns nat nft list set ip6 pcpd open_tcp | grep -q 2001:db8; echo $?)
+ktap_expect_fail "...so while pcpd is away IPv6 stays closed, not open" reach 6002 while-away
 
 # A ckpt-syncd of our own on the feed: one good IPv6 peer mapping, one
 # that is not the host's own endpoint.
@@ -232,6 +234,7 @@ kill $feeder 2>/dev/null
 kill $pcpd_pid
 wait $pcpd_pid
 
+ns nat nft delete table ip6 pcpd
 sed 's/^/# log: /' "$LOG"
 rm -f "$LOG" "$LOG.rx" "$LOG.announce" "$LOG.err" "$LOG.lines" "$LOG.state" "$LOG.state.lock"
 ktap_finish

@@ -2,7 +2,7 @@
 /*
  * pcpd_nft_tool: drive pcpd's nftables mapping code by hand, for tests.
  *
- *   pcpd_nft_tool setup ['"OUTSIDE-IFNAME"'] | teardown
+ *   pcpd_nft_tool setup|teardown ['"OUTSIDE-IFNAME"']
  *   pcpd_nft_tool add|replace tcp|udp EXT_ADDR EXT_PORT INT_ADDR INT_PORT SECONDS
  *   pcpd_nft_tool del tcp|udp EXT_ADDR EXT_PORT
  */
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "setup")) {
 		err = pcpd_nft_setup(&n, argc > 2 ? argv[2] : NULL);
 	} else if (!strcmp(argv[1], "teardown")) {
-		err = pcpd_nft_teardown(&n);
+		err = pcpd_nft_teardown(&n, argc > 2 ? argv[2] : NULL);
 	} else if (!strcmp(argv[1], "add") || !strcmp(argv[1], "replace")) {
 		if (!parse_mapping(argc, argv, &m, true))
 			err = pcpd_nft_add(&n, &m, argv[1][0] == 'r' ? &m : NULL);

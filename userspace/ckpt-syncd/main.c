@@ -145,7 +145,7 @@ static int apply_option(int c, const char *arg, struct options *o)
 	case OPT_QUEUE:
 		return option_number(arg, "queue", 64, 1u << 20, &o->queue);
 	case OPT_RTO:
-		return option_number(arg, "rto", 1, 10000, &o->rto_ms);
+		return option_number(arg, "rto", 1, 1000, &o->rto_ms);
 	case OPT_KEEPALIVE:
 		return option_number(arg, "keepalive", 10, 60000, &o->keepalive_ms);
 	case OPT_DEAD:

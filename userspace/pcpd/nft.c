@@ -82,8 +82,10 @@ static const char pcpd_ruleset[] =
  * IPv6 is routed, not translated: pcpd is its firewall (RFC 6887 Figure
  * 5).  A new TCP or UDP connection coming in on an outside interface is
  * dropped unless a mapping opened its internal endpoint; replies, and the
- * connections PEER made, are established.  The FILTERs work as IPv4's,
- * on what comes from the outside.  Each %s is the outside interfaces.
+ * connections PEER made, are established; what conntrack finds invalid
+ * (a TCP packet of no connection, with loose pickup off) is dropped too.
+ * The FILTERs work as IPv4's, on what comes from the outside.  Each %s
+ * is the outside interfaces.
  */
 static const char pcpd_ruleset6[] =
 	"table ip6 pcpd {\n"
@@ -126,6 +128,7 @@ static const char pcpd_ruleset6[] =
 	"	}\n"
 	"	chain forward {\n"
 	"		type filter hook forward priority filter; policy accept;\n"
+	"		iifname { %s } ct state invalid drop\n"
 	"		iifname { %s } ct state new ip6 daddr . tcp dport != @open_tcp drop\n"
 	"		iifname { %s } ct state new ip6 daddr . udp dport != @open_udp drop\n"
 	"	}\n"
@@ -176,27 +179,43 @@ static const char pcpd_tables[] =
 	"add table ip pcpd\ndelete table ip pcpd\n"
 	"add table ip6 pcpd\ndelete table ip6 pcpd\n";
 
-/* pcpd's tables, anew: whatever a previous run left is replaced. */
-int pcpd_nft_setup(struct pcpd_nft *n, const char *outside)
+/*
+ * One transaction: pcpd's tables removed, then, when IPV4, the IPv4
+ * ruleset and, with OUTSIDE, the IPv6 one, with no element.
+ */
+static int replace_tables(struct pcpd_nft *n, bool ipv4, const char *outside)
 {
-	char *ruleset6;
+	char *v6 = NULL, *cmd;
 	int err;
 
-	if (run_nft(n, pcpd_tables) || run_nft(n, pcpd_ruleset))
+	if (outside && asprintf(&v6, pcpd_ruleset6, outside, outside, outside,
+				outside, outside) < 0)
 		return -1;
-	if (!outside)
-		return 0;
-	if (asprintf(&ruleset6, pcpd_ruleset6, outside, outside, outside,
-		     outside) < 0)
+	if (asprintf(&cmd, "%s%s%s", pcpd_tables, ipv4 ? pcpd_ruleset : "",
+		     v6 ? v6 : "") < 0) {
+		free(v6);
 		return -1;
-	err = run_nft(n, ruleset6);
-	free(ruleset6);
+	}
+	err = run_nft(n, cmd);
+	free(cmd);
+	free(v6);
 	return err;
 }
 
-int pcpd_nft_teardown(struct pcpd_nft *n)
+/* pcpd's tables, anew, at once: whatever a previous run left is replaced. */
+int pcpd_nft_setup(struct pcpd_nft *n, const char *outside)
 {
-	return run_nft(n, pcpd_tables);
+	return replace_tables(n, true, outside);
+}
+
+/*
+ * At stop: the IPv4 table goes, and with it every mapping; the IPv6
+ * firewall stays, emptied, so that IPv6 is closed, not open, while pcpd
+ * is away (nft delete table ip6 pcpd, to open it).
+ */
+int pcpd_nft_teardown(struct pcpd_nft *n, const char *outside)
+{
+	return replace_tables(n, false, outside);
 }
 
 /* The octets of A in its family: 4 for IPv4-mapped, else 16. */

@@ -51,7 +51,11 @@ void pcpd_nft_close(struct pcpd_nft *n);
  * face the outside as an nft list ("\"eth0\", \"eth1\"").
  */
 int pcpd_nft_setup(struct pcpd_nft *n, const char *outside);
-int pcpd_nft_teardown(struct pcpd_nft *n);
+/*
+ * At stop: "ip pcpd" goes; with OUTSIDE, "ip6 pcpd" stays, empty, so
+ * that IPv6 stays closed while pcpd is away.
+ */
+int pcpd_nft_teardown(struct pcpd_nft *n, const char *outside);
 /*
  * Install M, or with OLD replace that one (its element and filters) by M,
  * atomically.  0 or a negative errno.

@@ -750,13 +750,13 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void print_usage(void)
+static void print_usage(FILE *f)
 {
-	fprintf(stderr, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
+	fprintf(f, "usage: pcpd [--config FILE] --listen ADDR [--listen ADDR...] --external ADDR\n"
 		"            [--ports MIN-MAX] [--lifetime MIN-MAX] [--quota N]\n"
 		"            [--checkpoint-max N] [--checkpoint-rate N[/s|/min]]\n"
 		"            [--checkpoint-burst N] [--syslog]\n"
-		"            [--syncd CONTROL-SOCKET] [--sync-wait MS] [--control PATH]\n"
+		"            [--syncd PATH] [--sync-wait MS] [--control PATH]\n"
 		"            [--state FILE] [--port-hold S] [--outside-interface IFNAME...]\n"
 		"       pcpd --status [--json] [--config FILE] [--control PATH]\n");
 }
@@ -1027,14 +1027,19 @@ int main(int argc, char **argv)
 {
 	static struct pcpd d = { .control_fd = -1, .state_lock_fd = -1 };
 	char err[600], outside[PCPD_MAX_OUTSIDE * (IFNAMSIZ + 4)];
+	const char *outside6 = NULL;
 	unsigned int i;
 	int sfd, ret = 1;
 
 	d.start = now_seconds();
 	d.argc = argc;
 	d.argv = argv;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		print_usage(stdout);
+		return 0;
+	}
 	if (parse_modes(&d)) {
-		print_usage();
+		print_usage(stderr);
 		return 2;
 	}
 	if (use_syslog)
@@ -1069,10 +1074,12 @@ int main(int argc, char **argv)
 		goto close_sockets;
 	if (pcpd_nft_open(&d.nft))
 		goto free_table;
-	if (pcpd_nft_setup(&d.nft, d.cfg.listen6 ?
-			   pcpd_config_outside_list(&d.cfg, outside, sizeof(outside)) :
-			   NULL))
+	outside6 = d.cfg.listen6 ?
+		   pcpd_config_outside_list(&d.cfg, outside, sizeof(outside)) : NULL;
+	if (pcpd_nft_setup(&d.nft, outside6)) {
+		log_event("start-failed reason=\"nftables: cannot set up pcpd's tables (the error is on standard error)\"");
 		goto close_nft;
+	}
 	if (pcpd_peers_open(&d.peers)) {
 		log_event("start-failed reason=\"conntrack: %s\"", strerror(errno));
 		goto teardown_nft;
@@ -1091,7 +1098,7 @@ int main(int argc, char **argv)
 	pcpd_ckpt_close(&d.ckpt);
 	pcpd_peers_close(&d.peers);
 teardown_nft:
-	pcpd_nft_teardown(&d.nft);
+	pcpd_nft_teardown(&d.nft, outside6);
 close_nft:
 	pcpd_nft_close(&d.nft);
 free_table:
