@@ -35,7 +35,7 @@ ip netns exec server socat -u TCP-LISTEN:8080,reuseaddr,fork - > /dev/null &
 ip netns exec server socat -u TCP-LISTEN:8081,reuseaddr,fork - > /dev/null &
 sleep 0.5
 
-ktap_plan 16
+ktap_plan 18
 
 ktap_check "ckpt-syncd starts on nat-a" ha_syncd nat-a
 ktap_check "ckpt-syncd starts on nat-b" ha_syncd nat-b
@@ -105,6 +105,25 @@ ktap_check "a restarted ckpt-syncd on nat-b gets nat-a's whole state again" \
 	ha_wait 30 ha_status_is nat-b external 10001
 echo "# nat-b external=$(ha_status nat-b external) nat-a internal=$(ha_status nat-a internal)"
 tail -5 "$HA_RUN/nat-b.syncd.log" | sed 's/^/# nat-b log: /'
+
+# A UDP flow that lives on traffic: each datagram refreshes its 5 s
+# timeout on nat-a without an event, so nat-b's cached time runs out while
+# the flow is alive.  The commit must not drop it.
+a sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
+ip netns exec server socat -u UDP-RECV:9100 /dev/null &
+(for i in $(seq 24); do echo tick; sleep 0.5; done) |
+	ip netns exec client socat -u - UDP:$HA_SERVER:9100,sourceport=41000 &
+ha_wait 5 eval 'a conntrack -L -p udp --sport 41000 2>/dev/null | grep -q 41000'
+a "$CKPTCTL" set -p udp -s $HA_CLIENT -d $HA_SERVER --sport 41000 --dport 9100 -o 5
+ktap_check "nat-b's cache holds the UDP flow" ha_wait 5 ha_status_is nat-b external 10002
+sleep 8	# its 5 s ran out on nat-b's clock; the flow goes on
+echo "# nat-a: $(a conntrack -L -p udp --sport 41000 2>/dev/null)"
+out=$(b "$SYNCD" --control "$HA_RUN/nat-b.sock" --commit)
+echo "# $out"
+ktap_result "a flow whose cached time ran out a few seconds ago is committed, not expired" \
+	$([[ $out == *" expired=0 "* ]] &&
+	  b conntrack -L -p udp --sport 41000 -m $MARK/$MARK 2>/dev/null | grep -q "dport=9100 "; echo $?)
+b conntrack -L -p udp --sport 41000 2>/dev/null | sed 's/^/# nat-b: /'
 
 for n in nat-a nat-b; do
 	grep -v "^ckpt-syncd: info" "$HA_RUN/$n.syncd.log" | head -5 | sed "s/^/# $n: /"

@@ -209,6 +209,30 @@ static int flush(struct kernel *k, struct batch *b, struct commit_result *r)
 }
 
 /*
+ * The time a connection is committed with.  Traffic refreshes a
+ * conntrack timeout without an event, so the time a cached entry has left
+ * is only what it had when the peer last announced it: nf_ckpt announces
+ * a live flagged connection again every 30 s (its walk starting passes 5
+ * s apart), and a UDP flow with no reply has 30 s.  One whose cached time
+ * ran out less than STALE_GRACE_S ago may well be alive: it is committed
+ * with STALE_TIMEOUT_S, which its traffic extends if it is; one gone
+ * longer is not committed (expired).
+ */
+#define STALE_GRACE_S		45
+#define STALE_TIMEOUT_S		30
+
+static uint32_t commit_timeout(const struct cache_entry *ce, uint64_t now)
+{
+	uint32_t left = cache_timeout_left(ce, now);
+	uint64_t stale_s;
+
+	if (left)
+		return left;
+	stale_s = (now - ce->stamp_ms) / 1000 - ce->e.timeout;
+	return stale_s < STALE_GRACE_S ? STALE_TIMEOUT_S : 0;
+}
+
+/*
  * Create every connection of C that has time left.  The acked field of an
  * entry says, after this, whether conntrack took it (and nf_ckpt should
  * adopt it).
@@ -227,7 +251,7 @@ static int create_all(struct kernel *k, struct cache *c, uint64_t now,
 	b.count = 0;
 	cache_for_each(c, it, ce) {
 		ce->acked = false;
-		left = cache_timeout_left(ce, now);
+		left = commit_timeout(ce, now);
 		if (!left) {
 			r->expired++;
 			continue;
