@@ -121,18 +121,11 @@ bool pcpd_ckpt_available(const struct pcpd_ckpt *c)
 	return c->family != 0;
 }
 
-static bool is_v4(const struct in6_addr *a)
-{
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, v4mapped, sizeof(v4mapped));
-}
-
 /* Address A as attribute V4 (4 octets) or V6 (16), by its family. */
 static void put_addr(struct nlmsghdr *nlh, uint16_t v4, uint16_t v6,
 		     const struct in6_addr *a)
 {
-	if (is_v4(a))
+	if (IN6_IS_ADDR_V4MAPPED(a))
 		mnl_attr_put(nlh, v4, 4, a->s6_addr + 12);
 	else
 		mnl_attr_put(nlh, v6, 16, a);

@@ -221,9 +221,7 @@ int pcpd_nft_teardown(struct pcpd_nft *n, const char *outside)
 /* The octets of A in its family: 4 for IPv4-mapped, else 16. */
 static size_t addr_len(const struct in6_addr *a)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	return memcmp(a, v4mapped, sizeof(v4mapped)) ? 16 : 4;
+	return IN6_IS_ADDR_V4MAPPED(a) ? 4 : 16;
 }
 
 static const uint8_t *addr_octets(const struct in6_addr *a)

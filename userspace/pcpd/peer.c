@@ -71,9 +71,7 @@ static unsigned int bucket_of(const struct pcpd_flow *f)
 
 static bool flow_v4(const struct pcpd_flow *f)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(&f->internal, v4mapped, sizeof(v4mapped));
+	return IN6_IS_ADDR_V4MAPPED(&f->internal);
 }
 
 struct pcpd_peer *pcpd_peer_find(struct pcpd_peers *p,

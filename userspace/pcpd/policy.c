@@ -34,10 +34,9 @@ static uint64_t upper_half(const struct in6_addr *a)
 
 uint64_t pcpd_key_of(const struct in6_addr *a)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	uint32_t v4;
 
-	if (memcmp(a->s6_addr, v4mapped, sizeof(v4mapped)))
+	if (!IN6_IS_ADDR_V4MAPPED(a))
 		return upper_half(a);
 	memcpy(&v4, a->s6_addr + 12, 4);
 	return pcpd_key_v4(ntohl(v4));
