@@ -191,14 +191,21 @@ ha_syncd()
 }
 
 # ha_stop_syncd NODE [SIGNAL]: stop NODE's ckpt-syncd and wait until it
-# is gone (it may not be this shell's child, so not with wait).
+# is gone (it may not be this shell's child, so not with wait).  One that
+# outlives the wait is described: what it is, where it waits, its log.
 ha_stop_syncd()
 {
-	local pid
+	local pid f
 	pid=$(cat "$HA_RUN/$1.syncd.pid")
 
 	kill -"${2:-TERM}" "$pid" 2>/dev/null
-	ha_wait 20 eval "! kill -0 $pid 2>/dev/null"
+	ha_wait 20 eval "! kill -0 $pid 2>/dev/null" && return 0
+	echo "# $1: ckpt-syncd pid $pid still there 20 s after SIG${2:-TERM}"
+	for f in cmdline stat wchan syscall status stack; do
+		echo "# $1: /proc/$pid/$f: $(tr '\0\n' ' ;' < "/proc/$pid/$f" 2>&1)"
+	done
+	tail -n 20 "$HA_RUN/$1.syncd.log" | sed "s/^/# $1: syncd.log: /"
+	return 1
 }
 
 # ha_status NODE KEY: one value of NODE's ckpt-syncd status.
