@@ -6,7 +6,10 @@
 # with no warning to anything in it.  A third guest, the edge, holds the
 # switch, the client and the server, and runs the checks (vmpair/role.sh):
 # a protected stream and a check-pointed MAP survive, an unprotected
-# stream does not, and nat-b, which finishes cleanly, must show no kernel
+# stream does not.  Then nat-a boots again with nothing of its old state,
+# resynchronises as backup, and takes the addresses back when nat-b's
+# keepalived stops (the fail back); the stream survives that too.  nat-b
+# and the returned nat-a, which finish cleanly, must show no kernel
 # warning and no sanitizer report.
 #
 #                 a-in, a-out               sync
@@ -28,7 +31,7 @@ ROLE=$SELFTESTS_DIR/vmpair/role.sh
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 lab_init ckpt_vmpair || ktap_skip_all "the lab cannot start (see above)"
 
-ktap_plan 3
+ktap_plan 5
 
 lab_link a-in edge nat-a && lab_link a-out edge nat-a &&
 	lab_link b-in edge nat-b && lab_link b-out edge nat-b &&
@@ -47,7 +50,17 @@ lab_wait_output edge 'LAB-SYNC: crash nat-a' 600 &&
 crashed=$?
 [ $crashed = 0 ] && lab_kill nat-a
 
-lab_finish edge 600 > "$LAB_LOGS/edge.verdict"
+# nat-a boots again on the same links; its first run's output is kept.
+returned=1
+if [ $crashed = 0 ] && lab_wait_output edge 'LAB-SYNC: restart nat-a' 600; then
+	for f in out console qemu; do
+		mv "$LAB_LOGS/nat-a.$f" "$LAB_LOGS/nat-a.crashed.$f"
+	done
+	rm -f "$LAB_RUN"/*.nat-a	# the killed QEMU's link sockets
+	lab_start nat-a "$ROLE" nat-a return && returned=0
+fi
+
+lab_finish edge 900 > "$LAB_LOGS/edge.verdict"
 edge_rc=$?
 wait "$streamer"
 sed 's/^/# /' "$LAB_LOGS/edge.verdict"
@@ -59,5 +72,16 @@ nat_b_rc=$?
 sed -n -e '/^# nat-b/p' -e '/^LAB-/d' "$LAB_LOGS/nat-b.out" | head -30 | sed 's/^/# nat-b: /'
 sed 's/^/# /' "$LAB_LOGS/nat-b.verdict"
 ktap_result "nat-b ran to the end clean: no kernel warning, no sanitizer report" $nat_b_rc
+ktap_result "nat-a was booted again after the crash" $returned
+
+nat_a_rc=1
+if [ $returned = 0 ]; then
+	lab_finish nat-a 120 > "$LAB_LOGS/nat-a.verdict"
+	nat_a_rc=$?
+	sed -n -e '/^# nat-a/p' -e '/^LAB-/d' "$LAB_LOGS/nat-a.out" | head -30 |
+		sed 's/^/# nat-a: /'
+	sed 's/^/# /' "$LAB_LOGS/nat-a.verdict"
+fi
+ktap_result "nat-a, back, ran to the end clean: no kernel warning, no sanitizer report" $nat_a_rc
 [ -n "${lab_pid[nat-a]:-}" ] && lab_kill nat-a > /dev/null
 ktap_finish

@@ -10,8 +10,13 @@
 #                 a-sync; ckpt-syncd, keepalived and pcpd as in the
 #                 one-guest lab.  A status service on its inside address,
 #                 TCP port 7000, lets the edge watch it.  nat-a runs until
-#                 its QEMU is killed; nat-b stops cleanly when the edge
-#                 connects to its port 7001.
+#                 its QEMU is killed.  nat-b stops its keepalived (the fail
+#                 back) when the edge connects to its port 7002, and stops
+#                 cleanly when the edge connects to its port 7001.
+#   nat-a return  nat-a booted again after the crash, with nothing of its
+#                 old state: it joins as backup, resynchronises, takes the
+#                 addresses back at the fail back, and stops cleanly when
+#                 the edge connects to its port 7001.
 #   edge          the switch, the client and the server, and the checks.
 #   status NODE   what the status service answers: master=yes|no, then
 #                 ckpt-syncd's status, then pcpd's log.
@@ -22,6 +27,7 @@
 
 STATUS_PORT=7000
 FINISH_PORT=7001
+FAILBACK_PORT=7002
 
 status()
 {
@@ -34,7 +40,7 @@ status()
 
 nat()
 {
-	local node=$1 p o
+	local node=$1 again=${2:-} p o
 	p=$(ha_pfx "$node")
 	o=$(ha_octet "$node")
 
@@ -45,6 +51,7 @@ nat()
 	ha_node_up "$node" && ha_sync_up "$node" || exit 1
 	ha_syncd "$node" || { cat "$HA_RUN/$node.syncd.log"; exit 1; }
 	if [ "$node" = nat-a ]; then
+		# Back after the crash, it stays backup: no preemption.
 		ha_keepalived nat-a 150
 	else
 		# nat-b joins once nat-a is master, as in the one-guest lab.
@@ -57,24 +64,32 @@ nat()
 		SYSTEM:"$0 status $node" &
 	echo "LAB-SYNC: $node ready"
 
-	if [ "$node" = nat-a ]; then
+	if [ "$node" = nat-a ] && [ "$again" != return ]; then
 		sleep 3600	# until the edge has its QEMU killed
 		exit 1
 	fi
-	ip netns exec nat-b socat -u TCP-LISTEN:$FINISH_PORT,bind=192.0.2.$o - > /dev/null
-	echo "# nat-b: told to finish"
-	kill "$(cat "$HA_RUN/nat-b.keepalived.ppid")" "$(cat "$HA_RUN/nat-b.pcpd.pid")"
-	ha_stop_syncd nat-b
+	if [ "$node" = nat-b ]; then
+		# The fail back: keepalived stops, and says so to nat-a.
+		{ ip netns exec nat-b socat -u TCP-LISTEN:$FAILBACK_PORT,bind=192.0.2.$o - > /dev/null
+		  echo "# nat-b: fail back, keepalived stops"
+		  kill "$(cat "$HA_RUN/nat-b.keepalived.ppid")"; } &
+	fi
+	ip netns exec "$node" socat -u TCP-LISTEN:$FINISH_PORT,bind=192.0.2.$o - > /dev/null
+	echo "# $node: told to finish"
+	kill "$(cat "$HA_RUN/$node.keepalived.ppid")" "$(cat "$HA_RUN/$node.pcpd.pid")" 2>/dev/null
+	ha_stop_syncd "$node"
 	sleep 1
-	grep -hv " info \|: map \|started\|listening" "$HA_RUN"/nat-b.*.log | head -20 | sed 's/^/# /'
+	grep -hv " info \|: map \|started\|listening" "$HA_RUN/$node".*.log | head -20 | sed 's/^/# /'
 	# A sanitizer's report aborts its daemon; say so, and fail.
-	! grep -h "ERROR: AddressSanitizer\|runtime error:" "$HA_RUN"/nat-b.*.log
+	! grep -h "ERROR: AddressSanitizer\|runtime error:" "$HA_RUN/$node".*.log
 }
 
 # The edge's view of NODE's status: KEY's value.
 st() { ip netns exec client socat -u -T 20 TCP:192.0.2.$(ha_octet "$1"):$STATUS_PORT,connect-timeout=2 - 2>/dev/null; }
 st_key() { st "$1" | sed -n "s/^$2=//p"; }
 st_is() { [ "$(st_key "$1" "$2")" = "$3" ]; }
+# tell NODE PORT: connect to NODE's PORT, which makes it act.
+tell() { ip netns exec client socat -u - TCP:192.0.2.$(ha_octet "$1"):"$2",connect-timeout=5 < /dev/null; }
 
 edge()
 {
@@ -88,7 +103,7 @@ edge()
 		ip link set $l netns sw && ip -n sw link set $l master br-out up || exit 1
 	done
 
-	ktap_plan 14
+	ktap_plan 21
 	ktap_check "nat-a is master, and the ckpt-syncd pair is up across the guests" \
 		ha_wait 240 eval 'st_is nat-a master yes && st_is nat-b master no &&
 			st_is nat-a peer up && st_is nat-b peer up &&
@@ -143,19 +158,38 @@ edge()
 	ktap_result "its refresh with its nonce keeps external port $eport" \
 		$([[ $again == *'"result":"SUCCESS"'* && $again == *"\"external_port\":$eport,"* ]]; echo $?)
 
-	ktap_check "the protected stream: every byte delivered, no reset" \
-		ha_stream_stop protected
 	ktap_expect_fail "the unprotected stream did not survive" \
 		ha_stream_stop unprotected
 	pkill -f "sourceport=40001" 2>/dev/null
-	ktap_result "nat-b is told to finish" \
-		$(ip netns exec client socat -u - TCP:192.0.2.12:$FINISH_PORT < /dev/null; echo $?)
+
+	echo "LAB-SYNC: restart nat-a"	# the host boots nat-a again
+	ktap_check "nat-a returns as backup and resynchronises: nat-b's flagged connections and both mappings" \
+		ha_wait 300 eval 'st_is nat-a peer up && st_is nat-a maps_peer 2 &&
+			[ "$(st_key nat-a external)" = "$(st_key nat-b internal)" ]'
+	echo "# nat-a holds $(st_key nat-a external) connections of nat-b's"
+	ktap_result "nat-a stays backup (no preemption)" \
+		$(st_is nat-a master no && st_is nat-b master yes; echo $?)
+	before=$(wc -l < "$HA_RUN/protected.rx")
+	ktap_result "nat-b is told to fail back (its keepalived stops)" \
+		$(tell nat-b $FAILBACK_PORT; echo $?)
+	ktap_check "nat-a becomes master again, and its pcpd takes both mappings back" \
+		ha_wait 60 eval 'st nat-a > "$HA_RUN/nat-a.status" &&
+			grep -q "^master=yes$" "$HA_RUN/nat-a.status" &&
+			grep -q "takeover epoch=0 mappings=2 adopted=2" "$HA_RUN/nat-a.status"'
+	ktap_check "the protected stream carries on through nat-a" \
+		ha_wait 60 eval '[ "$(wc -l < "$HA_RUN/protected.rx")" -gt $((before + 60)) ]'
+	ktap_check "the mapping takes a new inbound connection through nat-a" \
+		eval '[ "$(inbound)" = mapped ]'
+	ktap_check "the protected stream: every byte delivered, no reset, through both failovers" \
+		ha_stream_stop protected
+	ktap_result "nat-b is told to finish" $(tell nat-b $FINISH_PORT; echo $?)
+	ktap_result "nat-a is told to finish" $(tell nat-a $FINISH_PORT; echo $?)
 	ktap_finish
 }
 
 case "${1:-}" in
-nat-a | nat-b) nat "$1" ;;
+nat-a | nat-b) nat "$1" "${2:-}" ;;
 edge) edge ;;
 status) status "$2" ;;
-*) echo "usage: role.sh nat-a|nat-b|edge|status NODE" >&2; exit 2 ;;
+*) echo "usage: role.sh nat-a [return]|nat-b|edge|status NODE" >&2; exit 2 ;;
 esac
