@@ -111,6 +111,8 @@ tail -5 "$HA_RUN/nat-b.syncd.log" | sed 's/^/# nat-b log: /'
 # the flow is alive.  The commit must not drop it.
 a sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
 ip netns exec server socat -u UDP-RECV:9100 /dev/null &
+# Listening first: a refused datagram would end the sender, and the flow.
+ha_wait 5 eval 'ip netns exec server ss -Hlun | grep -q ":9100 "'
 (for i in $(seq 24); do echo tick; sleep 0.5; done) |
 	ip netns exec client socat -u - UDP:$HA_SERVER:9100,sourceport=41000 &
 ha_wait 5 eval 'a conntrack -L -p udp --sport 41000 2>/dev/null | grep -q 41000'
