@@ -68,9 +68,9 @@ ktap_result "a check-pointed MAP is granted, and by then nat-b holds it (maps_pe
 udp_out 5000
 timed pcpc peer -p udp --port 5000 --peer $HA_SERVER:7000 --checkpoint --lifetime 600
 echo "# $out (${took} ms)"
-ktap_result "a check-pointed PEER is granted once nf_ckpt says the backup holds the connection" \
+ktap_result "a check-pointed PEER is granted once nf_ckpt says the backup holds the connection; no answer waits, so pcpd left nf_ckpt's sync group" \
 	$([[ $out == *'"checkpoint_granted":true'* ]] && flagged 5000 &&
-	  [ "$(pstatus sync_confirmed)" = 2 ] &&
+	  [ "$(pstatus sync_confirmed)" = 2 ] && [ "$(pstatus sync_listening)" = no ] &&
 	  ip netns exec nat-a "$CKPTCTL" list | grep -q "sport=5000 .*sync=done"; echo $?)
 
 # 2b. A connection a MAP's rule flagged already: the PEER borrows its flag.

@@ -247,15 +247,29 @@ int pcpd_ckpt_sync_open(struct pcpd_ckpt *c)
 	c->sync = mnl_socket_open2(NETLINK_GENERIC, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!c->sync)
 		return -errno;
-	if (mnl_socket_bind(c->sync, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(c->sync, NETLINK_ADD_MEMBERSHIP, &c->sync_group,
-				  sizeof(c->sync_group)) < 0) {
+	if (mnl_socket_bind(c->sync, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		mnl_socket_close(c->sync);
 		c->sync = NULL;
 		return err;
 	}
+	c->sync_listening = false;
 	return mnl_socket_get_fd(c->sync);
+}
+
+int pcpd_ckpt_sync_listen(struct pcpd_ckpt *c, bool on)
+{
+	int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+
+	if (!c->sync)
+		return -EOPNOTSUPP;
+	if (c->sync_listening == on)
+		return 0;
+	if (mnl_socket_setsockopt(c->sync, opt, &c->sync_group,
+				  sizeof(c->sync_group)) < 0)
+		return -errno;
+	c->sync_listening = on;
+	return 0;
 }
 
 static int on_tuple_attr(const struct nlattr *a, void *data)

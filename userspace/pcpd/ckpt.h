@@ -17,6 +17,7 @@ struct pcpd_ckpt {
 	struct mnl_socket *sync;	/* notifications; see below */
 	uint16_t family;	/* 0: nf_ckpt is not there */
 	uint32_t sync_group;
+	bool sync_listening;	/* in the sync group */
 	uint32_t seq;
 };
 
@@ -69,11 +70,16 @@ int pcpd_ckpt_clear_endpoint(struct pcpd_ckpt *c, const struct pcpd_ckpt_rule *r
 
 /*
  * nf_ckpt's sync notifications: which flagged connections the backup now
- * holds.  Open returns the socket to poll, or a negative errno; read
- * hands each connection reported held to DONE, until none is left (0) or
- * the socket fails (a negative errno; -ENOBUFS: some were lost).
+ * holds.  Open returns the socket to poll, or a negative errno; listen
+ * joins the sync group (ON) or leaves it, 0 or a negative errno: the
+ * kernel builds a notification for every connection the backup confirms
+ * while anyone is in the group, so pcpd is in it only while an answer
+ * waits for one.  Read hands each connection reported held to DONE, until
+ * none is left (0) or the socket fails (a negative errno; -ENOBUFS: some
+ * were lost).
  */
 int pcpd_ckpt_sync_open(struct pcpd_ckpt *c);
+int pcpd_ckpt_sync_listen(struct pcpd_ckpt *c, bool on);
 typedef void (*pcpd_ckpt_done_fn)(void *arg, const struct pcpd_ckpt_flow *f);
 int pcpd_ckpt_sync_read(struct pcpd_ckpt *c, pcpd_ckpt_done_fn done,
 			void *arg);

@@ -200,6 +200,7 @@ static void put_status(const struct pcpd *d, FILE *f, bool json)
 	num(&o, "answers_waiting", d->n_pending);
 	num(&o, "sync_confirmed", d->sync_confirmed);
 	num(&o, "sync_timeouts", d->sync_timeouts);
+	flag(&o, "sync_listening", d->ckpt.sync_listening);
 	put_items(d, &o, "map", put_mappings);
 	put_items(d, &o, "peer", put_peers);
 	put_items(d, &o, "subscriber", put_subscribers);

@@ -130,6 +130,7 @@ void pending_flush(struct pcpd *d);
 /* Take back a check-point the backup did not confirm. */
 void map_unprotect(struct pcpd *d, struct pcpd_mapping *m, const char *why);
 void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why);
+void peer_watch_sync(struct pcpd *d, struct pcpd_peer *peer);
 bool sync_wait_wanted(const struct pcpd *d);
 
 /* state.c */

@@ -99,6 +99,28 @@ void peer_unprotect(struct pcpd *d, struct pcpd_peer *peer, const char *why)
 }
 
 /*
+ * An answer is to wait for the backup to hold PEER's connection: listen
+ * for nf_ckpt's sync notifications, then read the connection's state,
+ * since its notification may have gone before pcpd listened.
+ */
+void peer_watch_sync(struct pcpd *d, struct pcpd_peer *peer)
+{
+	struct pcpd_ckpt_flow cf = ckpt_flow(&peer->flow, 0);
+	bool synced;
+	int err;
+
+	if (!peer->unsynced)
+		return;
+	err = pcpd_ckpt_sync_listen(&d->ckpt, true);
+	if (err) {
+		log_event("sync-notifications-failed reason=\"%s\"", strerror(-err));
+		return;		/* the wait runs out, the check-point is taken back */
+	}
+	if (!pcpd_ckpt_flag_get(&d->ckpt, &cf, &synced) && synced)
+		peer->unsynced = false;
+}
+
+/*
  * Flag the connection the policy let be; whether it is flagged.  One a
  * MAP's rule flagged already is borrowed, not flagged or charged again,
  * and may be held by the backup already.

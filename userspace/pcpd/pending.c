@@ -147,6 +147,13 @@ void pending_add(struct pcpd *d, const struct pcp_request *req,
 		;
 	*tail = p;
 	d->n_pending++;
+	if (req->opcode == PCP_OP_PEER) {
+		struct pcpd_flow f = flow_of(p);
+		struct pcpd_peer *peer = pcpd_peer_find(&d->peers, &f);
+
+		if (peer)
+			peer_watch_sync(d, peer);
+	}
 }
 
 /*
@@ -156,7 +163,7 @@ void pending_add(struct pcpd *d, const struct pcp_request *req,
 static void settle(struct pcpd *d, uint64_t now)
 {
 	struct pcpd_pending **pp = &d->pending, *p;
-	bool *unsynced;
+	bool *unsynced, peers = false;
 
 	while ((p = *pp)) {
 		unsynced = unsynced_of(d, p);
@@ -167,6 +174,7 @@ static void settle(struct pcpd *d, uint64_t now)
 			give_up(d, p, unsynced ? "sync-wait ran out" :
 				"the entry is gone");
 		} else {
+			peers |= p->req.opcode == PCP_OP_PEER;
 			pp = &p->next;
 			continue;
 		}
@@ -174,6 +182,9 @@ static void settle(struct pcpd *d, uint64_t now)
 		d->n_pending--;
 		free(p);
 	}
+	/* No answer waits for a notification: none need be built. */
+	if (!peers)
+		pcpd_ckpt_sync_listen(&d->ckpt, false);
 }
 
 void pending_confirmed(struct pcpd *d)
