@@ -18,11 +18,16 @@ static struct genl_family ckpt_genl_family;
 
 enum ckpt_nl_mcgrp {
 	CKPT_NL_MCGRP_SYNC,
+	CKPT_NL_MCGRP_CLEAR,
 };
 
 static const struct genl_multicast_group ckpt_nl_mcgrps[] = {
 	[CKPT_NL_MCGRP_SYNC] = {
 		.name = NF_CKPT_MCGRP_SYNC,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	[CKPT_NL_MCGRP_CLEAR] = {
+		.name = NF_CKPT_MCGRP_CLEAR,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
@@ -147,18 +152,22 @@ typedef int (*ckpt_nl_tuple_fn)(struct ckpt_net *cn, const struct ckpt_key *key,
 
 /*
  * Apply FN to every NF_CKPT_A_TUPLE of the request, in order, so that one
- * message can flag or clear many connections.  At the first failure the
- * extack points at its tuple; the tuples before it stay done.
+ * message can act on many connections.  At the first failure the extack
+ * points at its tuple and the tuples before it stay done; with ALL, the
+ * tuples after it are done too, and the answer is still the first
+ * failure's.
  */
-static int ckpt_nl_apply_tuples(struct genl_info *info, ckpt_nl_tuple_fn fn)
+static int ckpt_nl_apply_tuples(struct genl_info *info, ckpt_nl_tuple_fn fn,
+				bool all)
 {
 	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *attr;
 	struct ckpt_key key;
-	int rem, err;
+	int rem, err, ret = 0;
 
 	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_TUPLE)) {
-		NL_SET_ERR_MSG(info->extack, "request needs the connection's tuple");
+		NL_SET_ERR_MSG(extack, "request needs the connection's tuple");
 		return -EINVAL;
 	}
 
@@ -169,13 +178,17 @@ static int ckpt_nl_apply_tuples(struct genl_info *info, ckpt_nl_tuple_fn fn)
 		err = ckpt_nl_parse_tuple(info, attr, &key);
 		if (!err)
 			err = fn(cn, &key, info);
-		if (err) {
-			if (info->extack && !info->extack->bad_attr)
-				NL_SET_BAD_ATTR(info->extack, attr);
-			return err;
-		}
+		if (!err || ret)
+			continue;
+		ret = err;
+		if (extack && !extack->bad_attr)
+			NL_SET_BAD_ATTR(extack, attr);
+		if (!all)
+			break;
+		info->extack = NULL;	/* later failures keep the first's */
 	}
-	return 0;
+	info->extack = extack;
+	return ret;
 }
 
 /* One address of a rule, IPv4 or IPv6 by the attribute present. */
@@ -470,7 +483,7 @@ static int ckpt_nl_flag_set_one(struct ckpt_net *cn, const struct ckpt_key *key,
 
 static int ckpt_nl_flag_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return ckpt_nl_apply_tuples(info, ckpt_nl_flag_set_one);
+	return ckpt_nl_apply_tuples(info, ckpt_nl_flag_set_one, false);
 }
 
 static int ckpt_nl_flag_clear_one(struct ckpt_net *cn,
@@ -482,7 +495,7 @@ static int ckpt_nl_flag_clear_one(struct ckpt_net *cn,
 
 static int ckpt_nl_flag_clear_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return ckpt_nl_apply_tuples(info, ckpt_nl_flag_clear_one);
+	return ckpt_nl_apply_tuples(info, ckpt_nl_flag_clear_one, false);
 }
 
 static int ckpt_nl_entry_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -691,7 +704,7 @@ static void ckpt_nl_notify_sync(struct ckpt_net *cn, const struct ckpt_entry *e,
 }
 
 /*
- * Tell the sync group that the flag of CT was cleared on request: its
+ * Tell the clear group that the flag of CT was cleared on request: its
  * later events no longer pass a replication daemon's mark filter.
  */
 void ckpt_nl_notify_clear(struct ckpt_net *cn, const struct nf_conn *ct)
@@ -700,7 +713,7 @@ void ckpt_nl_notify_clear(struct ckpt_net *cn, const struct nf_conn *ct)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&ckpt_genl_family, cn->net, CKPT_NL_MCGRP_SYNC))
+	if (!genl_has_listeners(&ckpt_genl_family, cn->net, CKPT_NL_MCGRP_CLEAR))
 		return;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -719,28 +732,19 @@ void ckpt_nl_notify_clear(struct ckpt_net *cn, const struct nf_conn *ct)
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&ckpt_genl_family, cn->net, msg, 0,
-				CKPT_NL_MCGRP_SYNC, GFP_KERNEL);
+				CKPT_NL_MCGRP_CLEAR, GFP_KERNEL);
 }
 
-static int ckpt_nl_sync_set_doit(struct sk_buff *skb, struct genl_info *info)
+static int ckpt_nl_sync_set_one(struct ckpt_net *cn, const struct ckpt_key *req,
+				struct genl_info *info)
 {
-	struct ckpt_net *cn = ckpt_pernet(genl_info_net(info));
+	u8 state = nla_get_u8(info->attrs[NF_CKPT_A_SYNC]);
 	struct ckpt_entry *e;
 	struct ckpt_key key;
 	struct nf_conn *ct;
-	u8 state;
-	int err;
+	int err = 0;
 
-	err = ckpt_nl_parse_key(info, &key);
-	if (err)
-		return err;
-	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_SYNC)) {
-		NL_SET_ERR_MSG(info->extack, "request needs the sync state");
-		return -EINVAL;
-	}
-	state = nla_get_u8(info->attrs[NF_CKPT_A_SYNC]);
-
-	ct = ckpt_ct_find(cn->net, &key);
+	ct = ckpt_ct_find(cn->net, req);
 	if (!ct) {
 		NL_SET_ERR_MSG(info->extack, "no such connection in conntrack");
 		return -ENOENT;
@@ -760,6 +764,19 @@ static int ckpt_nl_sync_set_doit(struct sk_buff *skb, struct genl_info *info)
 
 	nf_ct_put(ct);
 	return err;
+}
+
+/*
+ * A replication daemon reports the connections the peer holds, many in
+ * one request: one that died meanwhile does not keep the rest unreported.
+ */
+static int ckpt_nl_sync_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, NF_CKPT_A_SYNC)) {
+		NL_SET_ERR_MSG(info->extack, "request needs the sync state");
+		return -EINVAL;
+	}
+	return ckpt_nl_apply_tuples(info, ckpt_nl_sync_set_one, true);
 }
 
 static int ckpt_nl_rule_add_doit(struct sk_buff *skb, struct genl_info *info)

@@ -8,7 +8,8 @@
 #   guest, one namespace
 #   +---------------------------------------------------------------+
 #   | ckpt_bulk inject: 100 000 UDP conntrack entries (ctnetlink)   |
-#   | ckpt_bulk set / clear: nf_ckpt, batched, every request ACKed  |
+#   | ckpt_bulk set / clear / report: nf_ckpt, batched, every       |
+#   | request ACKed                                                 |
 #   +---------------------------------------------------------------+
 
 . "$(dirname "$0")/lib/ktap.sh"
@@ -32,7 +33,7 @@ modprobe nf_conntrack && modprobe nf_conntrack_netlink ||
 	ktap_skip_all "cannot load conntrack"
 sysctl -qw net.netfilter.nf_conntrack_max=$((N * 3))
 
-ktap_plan 11
+ktap_plan 13
 
 ktap_check "inject $N conntrack entries" "$BULK" inject $N
 
@@ -58,6 +59,13 @@ ktap_result "no entry and no mark bit left after clearing" \
 ktap_check "flag them all again, 64 a request" "$BULK" set $N 64
 ktap_result "stats count $N entries again" \
 	$([ "$(stat_of entries)" = $N ]; echo $?)
+
+# Entry 5 (198.18.0.0:1029) unflagged: its report fails alone.
+"$CKPTCTL" clear -p udp -s 198.18.0.0 -d 198.19.0.1 --sport 1029 --dport 9
+ktap_expect_fail "a sync report of all $N, 64 a request, is refused for the one unflagged" \
+	"$BULK" report $N 64
+ktap_result "...and every other one is reported done, its request's others too" \
+	$([ "$("$CKPTCTL" list | grep -c 'sync=done')" = $((N - 1)) ]; echo $?)
 
 ktap_check "unload with $N entries flagged" rmmod nf_ckpt
 ktap_check "unload cleared every mark bit and freed every entry" nothing_left

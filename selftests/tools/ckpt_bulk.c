@@ -8,6 +8,8 @@
  *   ckpt_bulk inject N        N UDP conntrack entries 198.18.a.b:p -> 198.19.0.1:9
  *   ckpt_bulk set N [K]       flag those N entries (owner 1), K tuples a message
  *   ckpt_bulk clear N [K]     clear their flags, K tuples a message
+ *   ckpt_bulk report N [K]    report them held by the peer (SYNC_SET
+ *                             done), K tuples a message
  *   ckpt_bulk rules N         N endpoint rules, UDP 198.18.a.b:p
  *   ckpt_bulk latency N       flag those N entries one at a time, 10 ms
  *                             apart, each time waiting for nf_ckpt to say
@@ -203,6 +205,17 @@ static void build_clear(struct bulk *b, struct nlmsghdr *nlh,
 	put_genl(b, nlh, NF_CKPT_CMD_FLAG_CLEAR);
 	for (i = first; i < first + count; i++)
 		put_tuple(nlh, i);
+}
+
+static void build_report(struct bulk *b, struct nlmsghdr *nlh,
+			 unsigned long first, unsigned long count)
+{
+	unsigned long i;
+
+	put_genl(b, nlh, NF_CKPT_CMD_SYNC_SET);
+	for (i = first; i < first + count; i++)
+		put_tuple(nlh, i);
+	mnl_attr_put_u8(nlh, NF_CKPT_A_SYNC, NF_CKPT_SYNC_DONE);
 }
 
 static void build_rule(struct bulk *b, struct nlmsghdr *nlh,
@@ -454,7 +467,7 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|rules|latency N [1..64]\n"
+		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|report|rules|latency N [1..64]\n"
 			"       ckpt_bulk events SECONDS\n");
 		return 2;
 	}
@@ -470,6 +483,8 @@ int main(int argc, char **argv)
 			build = build_set;
 		else if (!strcmp(argv[1], "clear"))
 			build = build_clear;
+		else if (!strcmp(argv[1], "report"))
+			build = build_report;
 		else if (!strcmp(argv[1], "rules"))
 			build = build_rule;
 		else if (!strcmp(argv[1], "latency"))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ckpt-syncd: the nf_ckpt generic netlink family.  Requests go on one
- * socket; the sync group's notifications arrive on another, so that a
+ * socket; the clear group's notifications arrive on another, so that a
  * burst of them never stands between a request and its answer.
  */
 
@@ -74,7 +74,7 @@ static int on_stats(const struct nlmsghdr *nlh, void *data)
 int ckpt_open(struct kernel *k)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nl_family fi = { .group = NF_CKPT_MCGRP_SYNC };
+	struct nl_family fi = { .group = NF_CKPT_MCGRP_CLEAR };
 	struct nlmsghdr *nlh;
 	uint8_t bit = 32;
 	int one = 1;
@@ -96,7 +96,7 @@ int ckpt_open(struct kernel *k)
 
 	if (mnl_socket_setsockopt(k->ntf, NETLINK_ADD_MEMBERSHIP, &fi.group_id,
 				  sizeof(fi.group_id))) {
-		log_err("kernel reason=\"cannot join nf_ckpt's sync group: %s\"",
+		log_err("kernel reason=\"cannot join nf_ckpt's clear group: %s\"",
 			strerror(errno));
 		return -1;
 	}
@@ -122,31 +122,45 @@ static void put_tuple(struct nlmsghdr *nlh, const struct sync_entry *e)
 }
 
 /*
- * One request a report, all in one send and none acknowledged: a refusal
- * (the connection died meanwhile) comes back as an error message, counted
- * by kernel_drain_reports().
+ * The reports in few requests, up to 64 connections of one zone each, all
+ * in one send and none acknowledged: a refusal (a connection that died
+ * meanwhile) comes back as an error message, counted by
+ * kernel_drain_reports(), and does not keep the rest of its request from
+ * being done.
  */
 void kernel_report_sync(struct kernel *k, const struct sync_entry **v,
 			unsigned int n, uint8_t state)
 {
 	static char buf[64 * 1024];
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = NULL;
+	unsigned int i, in_msg = 0;
 	size_t used = 0;
-	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		nlh = genl_request(k, buf + used, k->family,
-				   NF_CKPT_CMD_SYNC_SET, 0);
-		put_tuple(nlh, v[i]);
-		mnl_attr_put_u16(nlh, NF_CKPT_A_ZONE, v[i]->zone);
-		mnl_attr_put_u8(nlh, NF_CKPT_A_SYNC, state);
-		used += nlh->nlmsg_len;
-		if (used + 512 > sizeof(buf) || i + 1 == n) {
+		if (nlh && (in_msg == TUPLES_PER_MSG ||
+			    v[i]->zone != v[i - 1]->zone)) {
+			used += nlh->nlmsg_len;
+			nlh = NULL;
+		}
+		if (!nlh && used + 8192 > sizeof(buf)) {
 			if (mnl_socket_sendto(k->genl, buf, used) < 0)
 				k->report_errors++;
 			used = 0;
 		}
+		if (!nlh) {
+			nlh = genl_request(k, buf + used, k->family,
+					   NF_CKPT_CMD_SYNC_SET, 0);
+			mnl_attr_put_u16(nlh, NF_CKPT_A_ZONE, v[i]->zone);
+			mnl_attr_put_u8(nlh, NF_CKPT_A_SYNC, state);
+			in_msg = 0;
+		}
+		put_tuple(nlh, v[i]);
+		in_msg++;
 	}
+	if (nlh)
+		used += nlh->nlmsg_len;
+	if (used && mnl_socket_sendto(k->genl, buf, used) < 0)
+		k->report_errors++;
 }
 
 void kernel_drain_reports(struct kernel *k)

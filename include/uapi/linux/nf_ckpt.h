@@ -14,8 +14,15 @@
 #define NF_CKPT_FAMILY_NAME	"nf_ckpt"
 #define NF_CKPT_FAMILY_VERSION	1
 
-/* Multicast group of sync state changes (%NF_CKPT_CMD_SYNC_NTF). */
+/*
+ * Multicast groups: sync state changes (%NF_CKPT_CMD_SYNC_NTF), for
+ * whoever waits for the backup to hold a connection; and flags cleared on
+ * request (%NF_CKPT_CMD_CLEAR_NTF), for the replication daemon.  Apart, so
+ * that the daemon's own reports do not come back to it, and a
+ * notification is built only while someone listens for its kind.
+ */
 #define NF_CKPT_MCGRP_SYNC	"sync"
+#define NF_CKPT_MCGRP_CLEAR	"clear"
 
 /**
  * enum nf_ckpt_cmd - operations of the nf_ckpt family
@@ -34,7 +41,10 @@
  *	filtered by %NF_CKPT_A_OWNER if given); see &enum nf_ckpt_attr.
  * @NF_CKPT_CMD_CONFIG_SET: set %NF_CKPT_A_BUDGET and/or %NF_CKPT_A_MARK_BIT.
  * @NF_CKPT_CMD_SYNC_SET: a replication daemon reports %NF_CKPT_A_SYNC for
- *	a flagged connection; the change is sent to %NF_CKPT_MCGRP_SYNC.
+ *	a flagged connection; the change is sent to %NF_CKPT_MCGRP_SYNC.  The
+ *	tuple may repeat: every one is done, a failure (the connection gone
+ *	or not flagged) not stopping those after it, and the answer is the
+ *	first failure's, its extack at its tuple.
  * @NF_CKPT_CMD_SYNC_NTF: notification of a sync state change: the entry's
  *	%NF_CKPT_A_TUPLE, %NF_CKPT_A_ZONE, %NF_CKPT_A_OWNER, %NF_CKPT_A_SYNC.
  * @NF_CKPT_CMD_RULE_ADD: add the endpoint rule %NF_CKPT_A_RULE, charged to
@@ -44,7 +54,7 @@
  * @NF_CKPT_CMD_RULE_DEL: delete the rule equal to %NF_CKPT_A_RULE;
  *	connections it flagged stay flagged.
  * @NF_CKPT_CMD_RULE_GET: dump the rules: %NF_CKPT_A_RULE, %NF_CKPT_A_OWNER.
- * @NF_CKPT_CMD_CLEAR_NTF: sent to %NF_CKPT_MCGRP_SYNC when a flag is cleared
+ * @NF_CKPT_CMD_CLEAR_NTF: sent to %NF_CKPT_MCGRP_CLEAR when a flag is cleared
  *	on request: %NF_CKPT_A_TUPLE, %NF_CKPT_A_REPLY, %NF_CKPT_A_ZONE.  The
  *	connection lives on unflagged, so a replication daemon, whose event
  *	filter passes flagged connections only, learns of it here.
