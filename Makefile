@@ -30,7 +30,8 @@ NFCT_LIBS = $(shell pkg-config --cflags --libs libmnl libnetfilter_conntrack)
 NFT_LIBS  = $(shell pkg-config --cflags --libs libnftables libnftnl libmnl)
 
 PROGS   := ckptctl pcpd pcpc ckpt-syncd
-TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool pcp_load nft_rule_rate
+TOOLS   := ckpt_bulk ckpt_nlfuzz pcpd_nft_tool pcp_load nft_rule_rate \
+	   ckpt-syncd-nockpt
 PCP_SRC := $(wildcard userspace/pcp/*.c)
 PCP_DEPS := $(PCP_SRC) $(wildcard userspace/pcp/*.h)
 PCPD_SRC := userspace/pcpd/mapping.c
@@ -97,6 +98,16 @@ $(BUILD)/ckpt_bulk $(BUILD)/san/ckpt_bulk: selftests/tools/ckpt_bulk.c \
 		userspace/lib/nlfamily.c userspace/lib/nlfamily.h include/uapi/linux/nf_ckpt.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(san) -o $@ $< userspace/lib/nlfamily.c $(NFCT_LIBS)
+
+# ckpt-syncd without its nf_ckpt side, for the host benchmark.
+NOCKPT_SRC := $(filter-out userspace/ckpt-syncd/ckpt.c,$(SYNCD_SRC)) \
+	      selftests/tools/ckpt_syncd_nockpt.c
+
+$(BUILD)/ckpt-syncd-nockpt $(BUILD)/san/ckpt-syncd-nockpt: $(SYNCD_DEPS) $(LIB_SRC) \
+		selftests/tools/ckpt_syncd_nockpt.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(san) -Iuserspace/ckpt-syncd -o $@ $(NOCKPT_SRC) $(LIB_SRC) \
+		$(NFCT_LIBS)
 
 $(BUILD)/ckpt_nlfuzz $(BUILD)/san/ckpt_nlfuzz: selftests/tools/ckpt_nlfuzz.c \
 		include/uapi/linux/nf_ckpt.h
@@ -197,6 +208,7 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@selftests/bench/nf_ckpt_bench.sh
 	@selftests/bench/ckpt_syncd_bench.sh
+	@selftests/bench/ckpt_syncd_host_bench.sh
 	@selftests/bench/pcpd_bench.sh
 
 demo:

@@ -36,6 +36,7 @@ SYNCD=$TOP_DIR/build/ckpt-syncd
 CKPTCTL=$TOP_DIR/build/ckptctl
 BULK=$TOP_DIR/build/ckpt_bulk
 . "$SELFTESTS_DIR/lib/ha.sh"
+. "$SELFTESTS_DIR/lib/conntrackd.sh"
 
 SIZES=${*:-10000 100000}
 
@@ -111,42 +112,8 @@ bench_ckpt_syncd()
 # sync link (its own port), files in $HA_RUN, big enough for 100 000.
 ctd_conf()
 {
-	local node=$1 p
-
-	p=$(ha_pfx "$node")
-	cat <<-EOF
-	Sync {
-		Mode FTFW {
-			ResendQueueSize 262144
-		}
-		UDP {
-			IPv4_address $(ha_sync_addr "$node")
-			IPv4_Destination_Address $(ha_sync_addr "$(ha_peer "$node")")
-			Port 3790
-			Interface $p-sync
-			SndSocketBuffer 24985600
-			RcvSocketBuffer 24985600
-			Checksum on
-		}
-	}
-	General {
-		HashSize 262144
-		HashLimit 1048576
-		LogFile $HA_RUN/$node.ctd.log
-		Syslog off
-		LockFile $HA_RUN/$node.ctd.lock
-		UNIX {
-			Path $HA_RUN/$node.ctd.ctl
-		}
-		NetlinkBufferSize 2097152
-		NetlinkBufferSizeMaxGrowth 134217728
-		Filter From Kernelspace {
-			Protocol Accept {
-				UDP
-			}
-		}
-	}
-	EOF
+	conntrackd_conf "$(ha_sync_addr "$1")" "$(ha_sync_addr "$(ha_peer "$1")")" \
+		"$(ha_pfx "$1")-sync" "$HA_RUN/$1"
 }
 
 ctd() { ip netns exec "$1" conntrackd -C "$HA_RUN/$1.ctd.conf" "${@:2}"; }

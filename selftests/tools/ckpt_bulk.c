@@ -6,6 +6,9 @@
  * acknowledged; the rate is printed.
  *
  *   ckpt_bulk inject N        N UDP conntrack entries 198.18.a.b:p -> 198.19.0.1:9
+ *   ckpt_bulk inject-flagged N
+ *                             the same with mark bit 31 set, as nf_ckpt's
+ *                             flag (for ckpt-syncd-nockpt)
  *   ckpt_bulk set N [K]       flag those N entries (owner 1), K tuples a message
  *   ckpt_bulk clear N [K]     clear their flags, K tuples a message
  *   ckpt_bulk report N [K]    report them held by the peer (SYNC_SET
@@ -129,6 +132,8 @@ static void commit_msg(struct bulk *b, struct nlmsghdr *nlh)
 	b->pending++;
 }
 
+static uint32_t inject_mark;	/* inject-flagged: the flag's bit */
+
 static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
 			 unsigned long i, unsigned long count)
 {
@@ -155,6 +160,8 @@ static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
 	nfct_setobjopt(ct, NFCT_SOPT_SETUP_REPLY);
 	nfct_set_attr_u32(ct, ATTR_TIMEOUT, 3600);
 	nfct_set_attr_u32(ct, ATTR_STATUS, IPS_CONFIRMED | IPS_ASSURED);
+	if (inject_mark)
+		nfct_set_attr_u32(ct, ATTR_MARK, inject_mark);
 	nfct_nlmsg_build(nlh, ct);
 	nfct_destroy(ct);
 }
@@ -467,17 +474,19 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|set|clear|report|rules|latency N [1..64]\n"
+		fprintf(stderr, "usage: ckpt_bulk inject|inject-flagged|set|clear|report|rules|latency N [1..64]\n"
 			"       ckpt_bulk events SECONDS\n");
 		return 2;
 	}
 
 	if (!strcmp(argv[1], "events")) {
 		err = count_events(count);
-	} else if (!strcmp(argv[1], "inject")) {
+	} else if (!strcmp(argv[1], "inject") || !strcmp(argv[1], "inject-flagged")) {
 		if (open_socket(&b, NETLINK_NETFILTER))
 			return 1;
-		err = run(&b, "inject", build_inject, count, 1);
+		if (!strcmp(argv[1], "inject-flagged"))
+			inject_mark = 1u << 31;
+		err = run(&b, argv[1], build_inject, count, 1);
 	} else {
 		if (!strcmp(argv[1], "set"))
 			build = build_set;

@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Replication throughput on this host's own CPUs, not under emulation:
+# this kernel cannot load nf_ckpt, so ckpt-syncd runs without its nf_ckpt
+# side (build/ckpt-syncd-nockpt: the flag is mark bit 31, set by
+# ckpt_bulk inject-flagged; sync reports are not sent).  Two namespaces,
+# a and b, joined by a veth as the sync link, one daemon in each, like
+# two machines.  Measured, for each N:
+#
+#   ckpt-syncd  bulk: N flagged entries in a, b's daemon started, then
+#               a's: the time from a's start until b's external cache
+#               holds N (b's last applied message, from its status's
+#               data_age_ms); live: with both running, N flagged entries
+#               made in a (ctnetlink, batched): the time from the first
+#               until b holds N
+#   conntrackd  the same N entries (every one of them: conntrackd filters
+#               none by mark) sent in bulk by a's conntrackd (FTFW) over
+#               the same veth: b's conntrackd started, then a's, which
+#               dumps the table at its start and is told to send it (-B)
+#               once it holds N; the time from a's start until b's
+#               external cache holds N, polled every 20 ms
+#
+# and their ratio.  What nf_ckpt would add is measured in a guest:
+# nf_ckpt_scale.sh prints the rate of its sync reports.  A benchmark
+# prints numbers; it never fails on one.
+#
+# Usage: ckpt_syncd_host_bench.sh [N...]  (default 10000 100000)
+
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$SELFTESTS_DIR/lib/conntrackd.sh"
+
+SYNCD=$TOP_DIR/build/ckpt-syncd-nockpt
+BULK=$TOP_DIR/build/ckpt_bulk
+SIZES=${*:-10000 100000}
+P=hb$$
+RUN=$(mktemp -d)
+
+[ -x "$SYNCD" ] && [ -x "$BULK" ] ||
+	ktap_skip_all "ckpt-syncd-nockpt or ckpt_bulk is not built (run 'make')"
+command -v conntrackd > /dev/null || ktap_skip_all "conntrackd is not installed"
+
+n() { ip netns exec "$P-$1" "${@:2}"; }
+ms() { date +%s%3N; }
+rate() { echo $(($1 * 1000 / ($2 > 0 ? $2 : 1))); }
+
+cleanup()
+{
+	local s
+
+	for s in a b; do
+		ip netns pids "$P-$s" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	sleep 0.5
+	for s in a b; do
+		ip netns pids "$P-$s" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$P-$s" 2>/dev/null
+	done
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+topology()
+{
+	ip netns add "$P-a" && ip netns add "$P-b" || return 1
+	ip -n "$P-a" link add sync type veth peer name sync netns "$P-b" || return 1
+	n a ip addr add 203.0.113.1/24 dev sync
+	n b ip addr add 203.0.113.2/24 dev sync
+	for s in a b; do
+		n $s ip link set lo up
+		n $s ip link set sync up
+		n $s sysctl -qw net.netfilter.nf_conntrack_events=1
+	done
+}
+
+addr() { [ "$1" = a ] && echo 203.0.113.1 || echo 203.0.113.2; }
+peer() { [ "$1" = a ] && echo b || echo a; }
+
+syncd()
+{
+	# Not through n(): $! must be the daemon, not a subshell.
+	ip netns exec "$P-$1" "$SYNCD" --local "$(addr "$1")":3780 \
+		--peer "$(addr "$(peer "$1")")":3780 --control "$RUN/$1.sock" \
+		>> "$RUN/$1.syncd.log" 2>&1 &
+	echo $! > "$RUN/$1.pid"
+	for _ in $(seq 100); do [ -S "$RUN/$1.sock" ] && return 0; sleep 0.05; done
+	sed "s/^/# $1: /" "$RUN/$1.syncd.log" >&2
+	return 1
+}
+
+status() { n "$1" "$SYNCD" --control "$RUN/$1.sock" -s 2>/dev/null | sed -n "s/^$2=//p"; }
+
+stop_syncd()
+{
+	local pid
+
+	pid=$(cat "$RUN/$1.pid")
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	rm -f "$RUN/$1.sock"
+}
+
+# held_at COUNT: once b's external cache holds COUNT, the time (ms) b
+# applied its last message, by its own account.
+held_at()
+{
+	local before after age
+
+	until [ "$(status b external)" = "$1" ]; do sleep 0.02; done
+	before=$(ms)
+	age=$(status b data_age_ms)
+	after=$(ms)
+	echo $(((before + after) / 2 - age))
+}
+
+bench_ckpt_syncd()
+{
+	local count=$1 t0
+
+	n a conntrack -F > /dev/null 2>&1
+	n b conntrack -F > /dev/null 2>&1
+	n a "$BULK" inject-flagged "$count" > /dev/null || return 1
+	syncd b || return 1
+	t0=$(ms)
+	syncd a || return 1
+	echo "bulk $(($(held_at "$count") - t0))"
+	echo "# ckpt-syncd bulk: a sent $(status a sent) messages, $(status a retransmitted) again" >&2
+
+	n a conntrack -F > /dev/null 2>&1
+	until [ "$(status b external)" = 0 ]; do sleep 0.02; done
+	t0=$(ms)
+	n a "$BULK" inject-flagged "$count" > /dev/null || return 1
+	echo "live $(($(held_at "$count") - t0))"
+	echo "# ckpt-syncd live: a has read $(status a events) events in all, $(status a event_overruns) overruns, $(status a resyncs_requested) resyncs asked" >&2
+	stop_syncd a
+	stop_syncd b
+}
+
+ctd_conf() { conntrackd_conf "$(addr "$1")" "$(addr "$(peer "$1")")" sync "$RUN/$1"; }
+
+ctd() { n "$1" conntrackd -C "$RUN/$1.ctd.conf" "${@:2}"; }
+
+# The objects in conntrackd's CACHE (internal or external) on NODE.
+ctd_cache() { ctd "$1" -s cache 2>/dev/null | awk -v c="cache:$2" '$1 == c { print $NF; exit }'; }
+
+bench_conntrackd()
+{
+	local count=$1 s t0 t1 held=0
+
+	n a conntrack -F > /dev/null 2>&1
+	n b conntrack -F > /dev/null 2>&1
+	n a "$BULK" inject "$count" > /dev/null || return 1
+	for s in b a; do
+		ctd_conf $s > "$RUN/$s.ctd.conf"
+		rm -f "$RUN/$s.ctd.lock" "$RUN/$s.ctd.ctl"
+		[ $s = a ] && t0=$(ms)
+		ctd $s -d < /dev/null > /dev/null 2>&1
+		for _ in $(seq 500); do [ -S "$RUN/$s.ctd.ctl" ] && break; sleep 0.01; done
+	done
+	# a's internal cache holds what its dump at start read; then the bulk.
+	until [ "$(ctd_cache a internal)" = "$count" ]; do sleep 0.01; done
+	ctd a -B
+	for _ in $(seq 3000); do
+		held=$(ctd_cache b external)
+		[ "${held:-0}" -ge "$count" ] && break
+		sleep 0.02
+	done
+	t1=$(ms)
+	echo "$((t1 - t0)) ${held:-0}"
+	for s in a b; do ctd $s -k > /dev/null 2>&1; done
+	for _ in $(seq 100); do pidof conntrackd > /dev/null || break; sleep 0.05; done
+}
+
+topology || ktap_skip_all "cannot build the namespaces"
+for count in $SIZES; do
+	ours=$(bench_ckpt_syncd "$count") || ktap_skip_all "ckpt-syncd-nockpt did not start"
+	theirs=$(bench_conntrackd "$count") || ktap_skip_all "conntrackd's run failed"
+	live=$(sed -n 's/^live //p' <<< "$ours")
+	ours=$(sed -n 's/^bulk //p' <<< "$ours")
+	printf '# N=%d replication in bulk on the host (no nf_ckpt): ckpt-syncd %d ms, %d entries/s (goal > 100 000)\n' \
+		"$count" "$ours" "$(rate "$count" "$ours")"
+	printf '# N=%d replication live on the host (no nf_ckpt): ckpt-syncd %d ms, %d entries/s\n' \
+		"$count" "$live" "$(rate "$count" "$live")"
+	printf '# N=%d replication in bulk on the host: conntrackd %d ms, %d entries/s (its peer held %d)\n' \
+		"$count" "${theirs% *}" "$(rate "$count" "${theirs% *}")" "${theirs#* }"
+	printf '# N=%d replication ratio: ckpt-syncd %d.%02dx as fast as conntrackd\n' \
+		"$count" "$((${theirs% *} / (ours ? ours : 1)))" \
+		"$((${theirs% *} * 100 / (ours ? ours : 1) % 100))"
+done
+echo "1..0 # benchmarks print numbers only"
