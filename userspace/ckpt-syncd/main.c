@@ -395,21 +395,24 @@ static void run(struct syncd *d, struct loop *lp)
 		now = syncd_now_ms();
 		for (i = 0; i < n; i++) {
 			fd = evs[i].data.fd;
-			if (fd == lp->sig)
-				running = on_signal(fd);
-			else if (fd == lp->timer)
-				running = read(fd, &ticks, sizeof(ticks)) >= 0 ||
-					  errno == EAGAIN;
-			else if (fd == lp->control)
+			/* A stop, once read, is not undone by a later event. */
+			if (fd == lp->sig) {
+				if (!on_signal(fd))
+					running = false;
+			} else if (fd == lp->timer) {
+				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					running = false;
+			} else if (fd == lp->control) {
 				control_serve(d, fd);
-			else if (fd == d->link.fd)
+			} else if (fd == d->link.fd) {
 				link_receive(&d->link, now);
-			else if (fd == d->feed.fd)
+			} else if (fd == d->feed.fd) {
 				feed_io(d, evs[i].events);
-			else if (fd == mnl_socket_get_fd(d->kernel.genl))
+			} else if (fd == mnl_socket_get_fd(d->kernel.genl)) {
 				kernel_drain_reports(&d->kernel);
-			else
+			} else {
 				on_kernel_events(d);
+			}
 		}
 		if (d->link.overflowed) {
 			d->resync_due = true;
