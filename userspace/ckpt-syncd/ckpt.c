@@ -81,8 +81,12 @@ int ckpt_open(struct kernel *k)
 
 	nlh = genl_request(k, buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NF_CKPT_FAMILY_NAME);
-	if (genl_transact(k, nlh, nl_family_parse, &fi) || !fi.id || !fi.group_id) {
+	if (genl_transact(k, nlh, nl_family_parse, &fi) || !fi.id) {
 		log_err("kernel reason=\"no nf_ckpt family in this network namespace; is nf_ckpt loaded?\"");
+		return -1;
+	}
+	if (!fi.group_id) {
+		log_err("kernel reason=\"nf_ckpt has no clear group: the module is older than this ckpt-syncd\"");
 		return -1;
 	}
 	k->family = fi.id;
@@ -101,6 +105,8 @@ int ckpt_open(struct kernel *k)
 		return -1;
 	}
 	mnl_socket_setsockopt(k->genl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* A refused report of 64 is answered without a copy of the request. */
+	mnl_socket_setsockopt(k->genl, NETLINK_CAP_ACK, &one, sizeof(one));
 	return 0;
 }
 

@@ -19,11 +19,11 @@ struct kernel {
 	struct mnl_socket *events;	/* ctnetlink events, flagged only */
 	struct mnl_socket *ct;		/* ctnetlink requests */
 	struct mnl_socket *genl;	/* nf_ckpt requests */
-	struct mnl_socket *ntf;		/* nf_ckpt's sync group */
+	struct mnl_socket *ntf;		/* nf_ckpt's clear group */
 	uint16_t family;		/* nf_ckpt's generic netlink id */
 	uint32_t mark_bit;		/* the flag, as a mask of ct->mark */
 	uint32_t seq;
-	uint64_t report_errors;		/* sync state reports refused */
+	uint64_t report_errors;		/* report requests (64 each) refused */
 	uint64_t events_received;	/* conntrack events read */
 };
 
