@@ -948,7 +948,11 @@ static void read_sync(struct pcpd *d)
 
 	if (err)
 		log_event("sync-notifications-failed reason=\"%s\"", strerror(-err));
-	pending_confirmed(d);
+	/* Some were lost: what the waiting answers wait for is read instead. */
+	if (err == -ENOBUFS)
+		pending_recheck_peers(d);
+	else
+		pending_confirmed(d);
 }
 
 /* Sync notifications, when PEER answers wait for the backup. */

@@ -123,6 +123,8 @@ void pending_add(struct pcpd *d, const struct pcp_request *req,
 		 const struct in6_addr *internal, const struct pcp_response *resp,
 		 int fd, const struct sockaddr_storage *to, socklen_t to_len);
 void pending_confirmed(struct pcpd *d);
+/* Sync notifications were lost: each waiting PEER's state read again. */
+void pending_recheck_peers(struct pcpd *d);
 int pending_poll(struct pcpd *d, uint64_t now);
 /* At stop: every waiting answer goes now, as if its wait ran out. */
 void pending_flush(struct pcpd *d);

@@ -112,10 +112,8 @@ void peer_watch_sync(struct pcpd *d, struct pcpd_peer *peer)
 	if (!peer->unsynced)
 		return;
 	err = pcpd_ckpt_sync_listen(&d->ckpt, true);
-	if (err) {
+	if (err)	/* unless held now, the wait runs out: check-point taken back */
 		log_event("sync-notifications-failed reason=\"%s\"", strerror(-err));
-		return;		/* the wait runs out, the check-point is taken back */
-	}
 	if (!pcpd_ckpt_flag_get(&d->ckpt, &cf, &synced) && synced)
 		peer->unsynced = false;
 }

@@ -192,6 +192,23 @@ void pending_confirmed(struct pcpd *d)
 	settle(d, now_ms());
 }
 
+void pending_recheck_peers(struct pcpd *d)
+{
+	struct pcpd_pending *p;
+	struct pcpd_peer *peer;
+	struct pcpd_flow f;
+
+	for (p = d->pending; p; p = p->next) {
+		if (p->req.opcode != PCP_OP_PEER)
+			continue;
+		f = flow_of(p);
+		peer = pcpd_peer_find(&d->peers, &f);
+		if (peer)
+			peer_watch_sync(d, peer);
+	}
+	settle(d, now_ms());
+}
+
 int pending_poll(struct pcpd *d, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
