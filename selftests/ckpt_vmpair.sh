@@ -57,7 +57,8 @@ if [ $crashed = 0 ] && lab_wait_output edge 'LAB-SYNC: restart nat-a' 600; then
 		mv "$LAB_LOGS/nat-a.$f" "$LAB_LOGS/nat-a.crashed.$f"
 	done
 	rm -f "$LAB_RUN"/*.nat-a	# the killed QEMU's link sockets
-	lab_start nat-a "$ROLE" nat-a return && returned=0
+	lab_start nat-a "$ROLE" nat-a return &&
+		lab_wait_output nat-a 'LAB-SYNC: nat-a ready' 300 && returned=0
 fi
 
 lab_finish edge 900 > "$LAB_LOGS/edge.verdict"
@@ -72,7 +73,7 @@ nat_b_rc=$?
 sed -n -e '/^# nat-b/p' -e '/^LAB-/d' "$LAB_LOGS/nat-b.out" | head -30 | sed 's/^/# nat-b: /'
 sed 's/^/# /' "$LAB_LOGS/nat-b.verdict"
 ktap_result "nat-b ran to the end clean: no kernel warning, no sanitizer report" $nat_b_rc
-ktap_result "nat-a was booted again after the crash" $returned
+ktap_result "nat-a was booted again after the crash, its daemons up" $returned
 
 nat_a_rc=1
 if [ $returned = 0 ]; then

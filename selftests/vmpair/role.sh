@@ -77,11 +77,12 @@ nat()
 	ip netns exec "$node" socat -u TCP-LISTEN:$FINISH_PORT,bind=192.0.2.$o - > /dev/null
 	echo "# $node: told to finish"
 	kill "$(cat "$HA_RUN/$node.keepalived.ppid")" "$(cat "$HA_RUN/$node.pcpd.pid")" 2>/dev/null
-	ha_stop_syncd "$node"
+	ha_stop_syncd "$node" || stuck=1
 	sleep 1
 	grep -hv " info \|: map \|started\|listening" "$HA_RUN/$node".*.log | head -20 | sed 's/^/# /'
 	# A sanitizer's report aborts its daemon; say so, and fail.
-	! grep -h "ERROR: AddressSanitizer\|runtime error:" "$HA_RUN/$node".*.log
+	! grep -h "ERROR: AddressSanitizer\|runtime error:" "$HA_RUN/$node".*.log &&
+		[ -z "${stuck:-}" ]
 }
 
 # The edge's view of NODE's status: KEY's value.
@@ -169,13 +170,13 @@ edge()
 	echo "# nat-a holds $(st_key nat-a external) connections of nat-b's"
 	ktap_result "nat-a stays backup (no preemption)" \
 		$(st_is nat-a master no && st_is nat-b master yes; echo $?)
-	before=$(wc -l < "$HA_RUN/protected.rx")
 	ktap_result "nat-b is told to fail back (its keepalived stops)" \
 		$(tell nat-b $FAILBACK_PORT; echo $?)
 	ktap_check "nat-a becomes master again, and its pcpd takes both mappings back" \
 		ha_wait 60 eval 'st nat-a > "$HA_RUN/nat-a.status" &&
 			grep -q "^master=yes$" "$HA_RUN/nat-a.status" &&
 			grep -q "takeover epoch=0 mappings=2 adopted=2" "$HA_RUN/nat-a.status"'
+	before=$(wc -l < "$HA_RUN/protected.rx")
 	ktap_check "the protected stream carries on through nat-a" \
 		ha_wait 60 eval '[ "$(wc -l < "$HA_RUN/protected.rx")" -gt $((before + 60)) ]'
 	ktap_check "the mapping takes a new inbound connection through nat-a" \
