@@ -33,19 +33,20 @@
 
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$SELFTESTS_DIR/lib/conntrackd.sh"
+. "$SELFTESTS_DIR/lib/syncpair.sh"
 
-SYNCD=$TOP_DIR/build/ckpt-syncd-nockpt
+PAIR_SYNCD=$TOP_DIR/build/ckpt-syncd-nockpt
+PAIR_DIR=$(mktemp -d)
 BULK=$TOP_DIR/build/ckpt_bulk
 SIZES=${*:-10000 100000}
-P=hb$$
-RUN=$(mktemp -d)
+RUN=$PAIR_DIR
 
-[ -x "$SYNCD" ] && [ -x "$BULK" ] ||
+[ -x "$PAIR_SYNCD" ] && [ -x "$BULK" ] ||
 	ktap_skip_all "ckpt-syncd-nockpt or ckpt_bulk is not built (run 'make')"
 command -v conntrackd > /dev/null || ktap_skip_all "conntrackd is not installed"
 
-n() { ip netns exec "$P-$1" "${@:2}"; }
 ms() { date +%s%3N; }
+rate() { echo $(($1 * 1000 / ($2 > 0 ? $2 : 1))); }
 
 # until_true SECONDS CMD...: CMD, every 10 ms, until it succeeds; 1 if it
 # never did.
@@ -58,53 +59,6 @@ until_true()
 		sleep 0.01
 	done
 }
-rate() { echo $(($1 * 1000 / ($2 > 0 ? $2 : 1))); }
-
-cleanup()
-{
-	local s
-
-	for s in a b; do
-		ip netns pids "$P-$s" 2>/dev/null | xargs -r kill 2>/dev/null
-	done
-	sleep 0.5
-	for s in a b; do
-		ip netns pids "$P-$s" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$P-$s" 2>/dev/null
-	done
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-
-topology()
-{
-	ip netns add "$P-a" && ip netns add "$P-b" || return 1
-	ip -n "$P-a" link add sync type veth peer name sync netns "$P-b" || return 1
-	n a ip addr add 203.0.113.1/24 dev sync
-	n b ip addr add 203.0.113.2/24 dev sync
-	for s in a b; do
-		n $s ip link set lo up
-		n $s ip link set sync up
-		n $s sysctl -qw net.netfilter.nf_conntrack_events=1
-	done
-}
-
-addr() { [ "$1" = a ] && echo 203.0.113.1 || echo 203.0.113.2; }
-peer() { [ "$1" = a ] && echo b || echo a; }
-
-syncd()
-{
-	# Not through n(): $! must be the daemon, not a subshell.
-	ip netns exec "$P-$1" "$SYNCD" --local "$(addr "$1")":3780 \
-		--peer "$(addr "$(peer "$1")")":3780 --control "$RUN/$1.sock" \
-		>> "$RUN/$1.syncd.log" 2>&1 &
-	echo $! > "$RUN/$1.pid"
-	for _ in $(seq 100); do [ -S "$RUN/$1.sock" ] && return 0; sleep 0.05; done
-	sed "s/^/# $1: /" "$RUN/$1.syncd.log" >&2
-	return 1
-}
-
-status() { n "$1" "$SYNCD" --control "$RUN/$1.sock" -s 2>/dev/null | sed -n "s/^$2=//p"; }
 
 stop_syncd()
 {
@@ -122,9 +76,9 @@ held_at()
 {
 	local before after age
 
-	until_true 120 eval "[ \"\$(status b external)\" = $1 ]" || return 1
+	until_true 120 eval "[ \"\$(pair_status b external)\" = $1 ]" || return 1
 	before=$(ms)
-	age=$(status b data_age_ms)
+	age=$(pair_status b data_age_ms)
 	after=$(ms)
 	echo $(((before + after) / 2 - age))
 }
@@ -133,30 +87,30 @@ bench_ckpt_syncd()
 {
 	local count=$1 t0 t1
 
-	n a conntrack -F > /dev/null 2>&1
-	n b conntrack -F > /dev/null 2>&1
-	n a "$BULK" inject-flagged "$count" > /dev/null || return 1
-	syncd b || return 1
+	pair_ns a conntrack -F > /dev/null 2>&1
+	pair_ns b conntrack -F > /dev/null 2>&1
+	pair_ns a "$BULK" inject-flagged "$count" > /dev/null || return 1
+	pair_start b || return 1
 	t0=$(ms)
-	syncd a || return 1
+	pair_start a || return 1
 	t1=$(held_at "$count") || return 1
 	echo "bulk $((t1 - t0))"
-	echo "# ckpt-syncd bulk: a sent $(status a sent) messages, $(status a retransmitted) again" >&2
+	echo "# ckpt-syncd bulk: a sent $(pair_status a sent) messages, $(pair_status a retransmitted) again" >&2
 
-	n a conntrack -F > /dev/null 2>&1
-	until_true 120 eval '[ "$(status b external)" = 0 ]' || return 1
+	pair_ns a conntrack -F > /dev/null 2>&1
+	until_true 120 eval '[ "$(pair_status b external)" = 0 ]' || return 1
 	t0=$(ms)
-	n a "$BULK" inject-flagged "$count" > /dev/null || return 1
+	pair_ns a "$BULK" inject-flagged "$count" > /dev/null || return 1
 	t1=$(held_at "$count") || return 1
 	echo "live $((t1 - t0))"
-	echo "# ckpt-syncd live: a has read $(status a events) events in all, $(status a event_overruns) overruns, $(status a resyncs_requested) resyncs asked" >&2
+	echo "# ckpt-syncd live: a has read $(pair_status a events) events in all, $(pair_status a event_overruns) overruns, $(pair_status a resyncs_requested) resyncs asked" >&2
 	stop_syncd a
 	stop_syncd b
 }
 
-ctd_conf() { conntrackd_conf "$(addr "$1")" "$(addr "$(peer "$1")")" sync "$RUN/$1"; }
+ctd_conf() { conntrackd_conf "$(pair_addr "$1")" "$(pair_addr "$(pair_peer "$1")")" sync "$RUN/$1"; }
 
-ctd() { n "$1" conntrackd -C "$RUN/$1.ctd.conf" "${@:2}"; }
+ctd() { pair_ns "$1" conntrackd -C "$RUN/$1.ctd.conf" "${@:2}"; }
 
 # The objects in conntrackd's CACHE (internal or external) on NODE.
 ctd_cache() { ctd "$1" -s cache 2>/dev/null | awk -v c="cache:$2" '$1 == c { print $NF; exit }'; }
@@ -165,9 +119,9 @@ bench_conntrackd()
 {
 	local count=$1 s t0 t1 held=0
 
-	n a conntrack -F > /dev/null 2>&1
-	n b conntrack -F > /dev/null 2>&1
-	n a "$BULK" inject "$count" > /dev/null || return 1
+	pair_ns a conntrack -F > /dev/null 2>&1
+	pair_ns b conntrack -F > /dev/null 2>&1
+	pair_ns a "$BULK" inject "$count" > /dev/null || return 1
 	for s in b a; do
 		ctd_conf $s > "$RUN/$s.ctd.conf"
 		rm -f "$RUN/$s.ctd.lock" "$RUN/$s.ctd.ctl"
@@ -189,7 +143,7 @@ bench_conntrackd()
 	for _ in $(seq 100); do pidof conntrackd > /dev/null || break; sleep 0.05; done
 }
 
-topology || ktap_skip_all "cannot build the namespaces"
+pair_topology || ktap_skip_all "cannot build the namespaces"
 max=$(sysctl -n net.netfilter.nf_conntrack_max)
 for count in $SIZES; do
 	if [ "$count" -gt "$max" ]; then

@@ -15,31 +15,16 @@
 #     not stop it.
 
 . "$(dirname "$0")/../lib/ktap.sh"
+. "$SELFTESTS_DIR/lib/syncpair.sh"
 
-SYNCD=$TOP_DIR/build/san/ckpt-syncd-nockpt
+PAIR_SYNCD=$TOP_DIR/build/san/ckpt-syncd-nockpt
+PAIR_DIR=$(mktemp -d)
 BULK=$TOP_DIR/build/ckpt_bulk
-[ -x "$SYNCD" ] && [ -x "$BULK" ] ||
+[ -x "$PAIR_SYNCD" ] && [ -x "$BULK" ] ||
 	ktap_skip_all "ckpt-syncd-nockpt or ckpt_bulk is not built (run 'make check')"
 [ "$(id -u)" = 0 ] || ktap_skip_all "needs root for its namespaces"
 
-P=csd$$
-DIR=$(mktemp -d)
-cleanup()
-{
-	local s
-
-	for s in a b; do
-		ip netns pids "$P-$s" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$P-$s" 2>/dev/null
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-n() { ip netns exec "$P-$1" "${@:2}"; }
-addr() { [ "$1" = a ] && echo 203.0.113.1 || echo 203.0.113.2; }
-peer() { [ "$1" = a ] && echo b || echo a; }
-status() { n "$1" "$SYNCD" --control "$DIR/$1.sock" -s 2>/dev/null | sed -n "s/^$2=//p"; }
+DIR=$PAIR_DIR
 
 wait_for()
 {
@@ -50,17 +35,6 @@ wait_for()
 		sleep 0.05
 	done
 	return 1
-}
-
-# start NODE: its daemon; $! is the daemon itself (ip netns exec execs it).
-start()
-{
-	rm -f "$DIR/$1.sock"
-	ip netns exec "$P-$1" "$SYNCD" --local "$(addr "$1")":3780 \
-		--peer "$(addr "$(peer "$1")")":3780 --control "$DIR/$1.sock" \
-		>> "$DIR/$1.log" 2>&1 &
-	echo $! > "$DIR/$1.pid"
-	wait_for 10 test -S "$DIR/$1.sock"
 }
 
 # stop NODE [SIGNAL]: its exit status, or 124 if it did not stop in 5 s.
@@ -74,35 +48,27 @@ stop()
 	wait "$pid"
 }
 
-ip netns add "$P-a" && ip netns add "$P-b" &&
-	ip -n "$P-a" link add sync type veth peer name sync netns "$P-b" ||
-	ktap_skip_all "cannot make the namespaces"
-for s in a b; do
-	n $s ip link set lo up
-	n $s ip addr add "$(addr $s)"/24 dev sync
-	n $s ip link set sync up
-	n $s sysctl -qw net.netfilter.nf_conntrack_events=1
-done
+pair_topology || ktap_skip_all "cannot make the namespaces"
 
 ktap_plan 7
 
 for port in $(seq 2000 2009); do	# unflagged: never sent
-	n a conntrack -I -p udp -s 10.9.0.1 -d 10.9.0.2 --sport "$port" --dport 9 \
+	pair_ns a conntrack -I -p udp -s 10.9.0.1 -d 10.9.0.2 --sport "$port" --dport 9 \
 		-t 3600 > /dev/null 2>&1
 done
-start b && start a
+pair_start b && pair_start a
 ktap_check "a pair of daemons is up over the veth" \
-	wait_for 10 eval '[ "$(status a peer)" = up ] && [ "$(status b peer)" = up ]'
-n a "$BULK" inject-flagged 1000 > /dev/null
+	wait_for 10 eval '[ "$(pair_status a peer)" = up ] && [ "$(pair_status b peer)" = up ]'
+pair_ns a "$BULK" inject-flagged 1000 > /dev/null
 ktap_check "b's cache holds a's 1 000 flagged entries, not its 10 unflagged" \
-	wait_for 10 eval '[ "$(status b external)" = 1000 ]'
-n a conntrack -D -p udp -s 198.18.0.0 --sport 1024 > /dev/null 2>&1
+	wait_for 10 eval '[ "$(pair_status b external)" = 1000 ]'
+pair_ns a conntrack -D -p udp -s 198.18.0.0 --sport 1024 > /dev/null 2>&1
 ktap_check "an entry deleted on a leaves b's cache" \
-	wait_for 10 eval '[ "$(status b external)" = 999 ]'
+	wait_for 10 eval '[ "$(pair_status b external)" = 999 ]'
 
 stop a HUP
 ktap_result "SIGHUP does not stop the daemon" \
-	$([ $? = 124 ] && [ "$(status a peer)" = up ] &&
+	$([ $? = 124 ] && [ "$(pair_status a peer)" = up ] &&
 	  grep -q 'sighup reason="nothing to reload' "$DIR/a.log"; echo $?)
 
 # The stop signal and the timer in one wakeup, five times.
@@ -114,7 +80,7 @@ for i in 1 2 3 4 5; do
 	sleep 0.1		# its 10 ms timer fires meanwhile
 	kill -CONT "$pid"
 	wait_for 5 eval "! kill -0 $pid 2>/dev/null" && wait "$pid" && ok=$((ok + 1))
-	[ $i = 5 ] || start a
+	[ $i = 5 ] || pair_start a
 done
 echo "# stopped $ok of 5 times"
 ktap_result "SIGTERM with the timer due in the same wakeup stops it, exit 0, every time" \

@@ -193,35 +193,34 @@ static void put_tuple(struct nlmsghdr *nlh, unsigned long i)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static void build_set(struct bulk *b, struct nlmsghdr *nlh,
-		      unsigned long first, unsigned long count)
+/* A request of command CMD for tuples FIRST to FIRST + COUNT - 1. */
+static void put_tuples(struct bulk *b, struct nlmsghdr *nlh, uint8_t cmd,
+		       unsigned long first, unsigned long count)
 {
 	unsigned long i;
 
-	put_genl(b, nlh, NF_CKPT_CMD_FLAG_SET);
+	put_genl(b, nlh, cmd);
 	for (i = first; i < first + count; i++)
 		put_tuple(nlh, i);
+}
+
+static void build_set(struct bulk *b, struct nlmsghdr *nlh,
+		      unsigned long first, unsigned long count)
+{
+	put_tuples(b, nlh, NF_CKPT_CMD_FLAG_SET, first, count);
 	mnl_attr_put_u32(nlh, NF_CKPT_A_OWNER, 1);
 }
 
 static void build_clear(struct bulk *b, struct nlmsghdr *nlh,
 			unsigned long first, unsigned long count)
 {
-	unsigned long i;
-
-	put_genl(b, nlh, NF_CKPT_CMD_FLAG_CLEAR);
-	for (i = first; i < first + count; i++)
-		put_tuple(nlh, i);
+	put_tuples(b, nlh, NF_CKPT_CMD_FLAG_CLEAR, first, count);
 }
 
 static void build_report(struct bulk *b, struct nlmsghdr *nlh,
 			 unsigned long first, unsigned long count)
 {
-	unsigned long i;
-
-	put_genl(b, nlh, NF_CKPT_CMD_SYNC_SET);
-	for (i = first; i < first + count; i++)
-		put_tuple(nlh, i);
+	put_tuples(b, nlh, NF_CKPT_CMD_SYNC_SET, first, count);
 	mnl_attr_put_u8(nlh, NF_CKPT_A_SYNC, NF_CKPT_SYNC_DONE);
 }
 
