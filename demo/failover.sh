@@ -109,7 +109,8 @@ say "Ending both streams"
 touch "$HA_RUN/unprotected.stop"
 if ha_stream_stop protected > /dev/null; then p_ok=1; else p_ok=0; fi
 if ha_stream_stop unprotected > /dev/null; then u_ok=1; else u_ok=0; fi
-if [ -s "$HA_RUN/unprotected.rc" ]; then
+# The sender's exit status: not 0 if the connection was reset.
+if [ "$(cat "$HA_RUN/unprotected.rc" 2>/dev/null)" != 0 ]; then
 	u_how="reset: nat-b had no state for it"
 else
 	u_how="stalled: nat-b had no state for it"
