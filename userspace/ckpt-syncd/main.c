@@ -90,12 +90,13 @@ static const struct option long_options[] = {
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ckpt-syncd [-f FILE] --local ADDR:PORT --peer ADDR:PORT\n"
+		"usage: ckpt-syncd [-f|--config FILE] --local ADDR:PORT --peer ADDR:PORT\n"
 		"                  [--control PATH] [--queue N] [--rto MS] [--keepalive MS]\n"
 		"                  [--dead MS] [--event-buffer BYTES] [--syslog] [--debug]\n"
 		"       ckpt-syncd [--control PATH] -s|--status [--json]\n"
 		"       ckpt-syncd [--control PATH] -c|--commit\n"
-		"       ckpt-syncd [--control PATH] -r|--resync\n");
+		"       ckpt-syncd [--control PATH] -r|--resync\n"
+		"       ckpt-syncd -h|--help\n");
 }
 
 static int option_number(const char *arg, const char *name, unsigned long min,
