@@ -5,7 +5,7 @@
 # make check      deps if missing, build, host tests and VM selftests
 # make style      checkpatch (kernel style) on the kernel and C sources
 # make sparse     the module checked by sparse
-# make bench      benchmarks in a guest, printed as ratios
+# make bench      benchmarks in guests and on the host, side by side
 # make demo       a narrated failover of an HA NAT pair, in a guest
 # make clean
 
