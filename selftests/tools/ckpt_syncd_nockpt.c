@@ -4,8 +4,9 @@
  * cannot load nf_ckpt (the build host).  Linked in place of ckpt.c, it
  * makes ckpt-syncd-nockpt: the flag is mark bit 31, set on connections
  * by whoever makes them (ckpt_bulk inject-flagged); sync reports are
- * not sent; no clear notification ever comes; nothing is adopted.  Everything else (conntrack events and dumps, the caches, the
- * link, the peer's cache) is ckpt-syncd's own code.  Not installed.
+ * not sent; no clear notification ever comes; nothing is adopted.
+ * Everything else (conntrack events and dumps, the caches, the link, the
+ * peer's cache) is ckpt-syncd's own code.  Not installed.
  */
 
 #include "kernel.h"

@@ -121,6 +121,20 @@ static void give_up(struct pcpd *d, struct pcpd_pending *p, const char *why)
 	send_answer(d, p);
 }
 
+/* A PEER answer waits for nf_ckpt's sync notification: listen for it. */
+static void watch_sync(struct pcpd *d, const struct pcpd_pending *p)
+{
+	struct pcpd_flow f;
+	struct pcpd_peer *peer;
+
+	if (p->req.opcode != PCP_OP_PEER)
+		return;
+	f = flow_of(p);
+	peer = pcpd_peer_find(&d->peers, &f);
+	if (peer)
+		peer_watch_sync(d, peer);
+}
+
 void pending_add(struct pcpd *d, const struct pcp_request *req,
 		 const struct in6_addr *internal, const struct pcp_response *resp,
 		 int fd, const struct sockaddr_storage *to, socklen_t to_len)
@@ -147,13 +161,7 @@ void pending_add(struct pcpd *d, const struct pcp_request *req,
 		;
 	*tail = p;
 	d->n_pending++;
-	if (req->opcode == PCP_OP_PEER) {
-		struct pcpd_flow f = flow_of(p);
-		struct pcpd_peer *peer = pcpd_peer_find(&d->peers, &f);
-
-		if (peer)
-			peer_watch_sync(d, peer);
-	}
+	watch_sync(d, p);
 }
 
 /*
@@ -195,17 +203,9 @@ void pending_confirmed(struct pcpd *d)
 void pending_recheck_peers(struct pcpd *d)
 {
 	struct pcpd_pending *p;
-	struct pcpd_peer *peer;
-	struct pcpd_flow f;
 
-	for (p = d->pending; p; p = p->next) {
-		if (p->req.opcode != PCP_OP_PEER)
-			continue;
-		f = flow_of(p);
-		peer = pcpd_peer_find(&d->peers, &f);
-		if (peer)
-			peer_watch_sync(d, peer);
-	}
+	for (p = d->pending; p; p = p->next)
+		watch_sync(d, p);
 	settle(d, now_ms());
 }
 
