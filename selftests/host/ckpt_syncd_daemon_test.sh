@@ -12,7 +12,10 @@
 #   - SIGTERM stops the daemon even when its timer is due in the same
 #     wakeup (the daemon is stopped with SIGSTOP, sent SIGTERM, and let go
 #     once its 10 ms timer has fired), with exit status 0; SIGHUP does
-#     not stop it.
+#     not stop it;
+#   - a's resync of 200 000 entries keeps the link alive while it reads
+#     the dump: b, told to declare a peer dead after 300 ms of silence,
+#     never does, and ends with all of them.
 
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$SELFTESTS_DIR/lib/syncpair.sh"
@@ -50,7 +53,7 @@ stop()
 
 pair_topology || ktap_skip_all "cannot make the namespaces"
 
-ktap_plan 7
+ktap_plan 9
 
 for port in $(seq 2000 2009); do	# unflagged: never sent
 	pair_ns a conntrack -I -p udp -s 10.9.0.1 -d 10.9.0.2 --sport "$port" --dport 9 \
@@ -85,6 +88,21 @@ done
 echo "# stopped $ok of 5 times"
 ktap_result "SIGTERM with the timer due in the same wakeup stops it, exit 0, every time" \
 	$([ $ok = 5 ] && [ "$(grep -c 'stopping signal=15' "$DIR/a.log")" = 5 ]; echo $?)
+
+# A long dump: acknowledgements read and messages sent while it is read.
+BIG=200000
+stop b
+pair_ns a conntrack -F > /dev/null 2>&1
+pair_ns a "$BULK" inject-flagged $BIG > /dev/null
+pair_start b --keepalive 50 --dead 300
+before=$(grep -c 'peer state=down' "$DIR/b.log")
+t0=$SECONDS
+pair_start a
+ktap_check "b's cache holds all $BIG entries of a's resync" \
+	wait_for 120 eval '[ "$(pair_status b external)" = $BIG ]'
+echo "# $BIG entries in about $((SECONDS - t0)) s (sanitizer builds)"
+ktap_result "b never declared a dead while a read its dump (--dead 300)" \
+	$([ "$(grep -c 'peer state=down' "$DIR/b.log")" = "$before" ]; echo $?)
 
 stop b
 ktap_result "SIGTERM stops the other, exit 0" $?

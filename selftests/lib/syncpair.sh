@@ -11,9 +11,10 @@
 #   pair_topology        make them (conntrack events on), cleanup at exit
 #   pair_ns NODE CMD...  CMD in NODE's namespace
 #   pair_addr NODE, pair_peer NODE
-#   pair_start NODE      NODE's daemon, its pid in PAIR_DIR/NODE.pid, its
-#                        log PAIR_DIR/NODE.log; fails if no control socket
-#                        came within 5 s
+#   pair_start NODE [OPTION...]
+#                        NODE's daemon, with OPTIONs, its pid in
+#                        PAIR_DIR/NODE.pid, its log PAIR_DIR/NODE.log;
+#                        fails if no control socket came within 5 s
 #   pair_status NODE KEY one value of NODE's daemon's status
 
 PAIR=${PAIR:-sp$$}
@@ -61,7 +62,7 @@ pair_start()
 	# Not through pair_ns: $! must be the daemon, not a subshell.
 	ip netns exec "$PAIR-$1" "$PAIR_SYNCD" --local "$(pair_addr "$1")":3780 \
 		--peer "$(pair_addr "$(pair_peer "$1")")":3780 \
-		--control "$PAIR_DIR/$1.sock" >> "$PAIR_DIR/$1.log" 2>&1 &
+		--control "$PAIR_DIR/$1.sock" "${@:2}" >> "$PAIR_DIR/$1.log" 2>&1 &
 	echo $! > "$PAIR_DIR/$1.pid"
 	for t in $(seq 100); do
 		[ -S "$PAIR_DIR/$1.sock" ] && return 0

@@ -198,7 +198,8 @@ int kernel_read_events(struct kernel *k, kernel_entry_fn fn, void *arg)
 }
 
 /* The flagged connections now, filtered by mark in the kernel. */
-int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn, void *arg)
+int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn,
+			void (*between)(void *arg), void *arg)
 {
 	static char buf[128 * 1024];
 	unsigned int portid = mnl_socket_get_portid(k->ct);
@@ -231,6 +232,8 @@ int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn, void *arg)
 		if (n < 0)
 			return -errno;
 		ret = mnl_cb_run(buf, (size_t)n, k->seq, portid, on_ct, &p);
+		if (ret > 0 && between)
+			between(arg);
 	} while (ret > 0);
 	return ret < 0 ? -errno : 0;
 }

@@ -48,7 +48,13 @@ int kernel_read_events(struct kernel *k, kernel_entry_fn fn, void *arg);
 int kernel_read_notifications(struct kernel *k, kernel_entry_fn fn, void *arg);
 void kernel_drain_reports(struct kernel *k);
 
-int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn, void *arg);
+/*
+ * FN for every flagged connection; BETWEEN (if not NULL) after each read
+ * of the dump, some hundred connections, so the caller's other work goes
+ * on meanwhile.
+ */
+int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn,
+			void (*between)(void *arg), void *arg);
 
 /*
  * Leave (or join again) conntrack's event groups.  While this node has

@@ -222,11 +222,11 @@ uint32_t link_put_marker(struct link *l, uint16_t type, uint64_t now)
 	return put_record(l, &(struct put){ .type = type }, now);
 }
 
-void link_flush(struct link *l, uint64_t now)
+/* Send the closed messages the window allows. */
+static void send_queued(struct link *l, uint64_t now)
 {
 	struct out_msg *m;
 
-	close_msg(l);
 	while (l->sent_upto + 1 < l->next_seq &&
 	       l->sent_upto - l->acked < l->window) {
 		m = slot(l, ++l->sent_upto);
@@ -234,6 +234,12 @@ void link_flush(struct link *l, uint64_t now)
 		m->sent_ms = now;
 		l->stats.sent++;
 	}
+}
+
+void link_flush(struct link *l, uint64_t now)
+{
+	close_msg(l);
+	send_queued(l, now);
 }
 
 uint64_t link_oldest_unacked_ms(const struct link *l, uint64_t now)
@@ -401,7 +407,7 @@ static bool from_peer(const struct link *l, const struct sockaddr_storage *ss)
 	return !memcmp(&a6->sin6_addr, &p6->sin6_addr, sizeof(a6->sin6_addr));
 }
 
-void link_receive(struct link *l, uint64_t now)
+static void receive(struct link *l, uint64_t now)
 {
 	uint8_t buf[SYNC_MTU + 1];
 	struct sockaddr_storage ss;
@@ -418,7 +424,18 @@ void link_receive(struct link *l, uint64_t now)
 	}
 	if (l->ack_due)
 		send_control(l, SYNC_MSG_ACK, now);
+}
+
+void link_receive(struct link *l, uint64_t now)
+{
+	receive(l, now);
 	link_flush(l, now);
+}
+
+void link_poll(struct link *l, uint64_t now)
+{
+	receive(l, now);
+	send_queued(l, now);
 }
 
 /*

@@ -116,7 +116,13 @@ uint32_t link_put_marker(struct link *l, uint16_t type, uint64_t now);
 /* Close the open message and send what the window allows. */
 void link_flush(struct link *l, uint64_t now);
 
+/*
+ * Read what the peer sent (acknowledging it), then send what the window
+ * allows; link_poll() leaves the open message open, for long work (a
+ * resync's dump) to service the link between its steps.
+ */
 void link_receive(struct link *l, uint64_t now);
+void link_poll(struct link *l, uint64_t now);
 void link_tick(struct link *l, uint64_t now);
 
 uint32_t link_queued(const struct link *l);

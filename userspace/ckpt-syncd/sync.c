@@ -210,6 +210,17 @@ static bool resend_map(void *arg, struct map_entry *e)
 }
 
 /*
+ * Between the dump's reads: acknowledgements come in and more is sent, so
+ * the peer applies the first entries while the rest are still read.
+ */
+static void service_link(void *arg)
+{
+	struct syncd *d = arg;
+
+	link_poll(&d->link, syncd_now_ms());
+}
+
+/*
  * A new session with this node's whole state: the flagged connections
  * as the kernel has them now, between RESYNC_BEGIN and RESYNC_END.  Every
  * entry is reported to nf_ckpt again once the peer acknowledges it; those
@@ -245,7 +256,7 @@ void syncd_resync(struct syncd *d, uint64_t now)
 	d->resync_due = false;
 	link_new_session(&d->link, now);
 	link_put_marker(&d->link, SYNC_REC_RESYNC_BEGIN, now);
-	err = kernel_dump_flagged(&d->kernel, syncd_on_event, d);
+	err = kernel_dump_flagged(&d->kernel, syncd_on_event, service_link, d);
 	if (err)
 		log_err("resync reason=\"conntrack dump failed: %s\"",
 			strerror(-err));
