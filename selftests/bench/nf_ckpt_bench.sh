@@ -12,7 +12,11 @@
 #      up to 30%: ROUNDS (5) and SECONDS_PER_RUN (5) trade time for
 #      confidence.
 #   2. Flag set and clear rates over netlink, batched (ckpt_bulk), next to
-#      ctnetlink's own rate at creating the same entries.
+#      ctnetlink's own rate at creating the same entries; the rate of
+#      ckpt-syncd's sync reports (64 a request) next to that of ctnetlink
+#      lookups of the same entries (one a request), which stand in for
+#      the reports where nf_ckpt cannot load (ckpt_syncd_host_bench.sh):
+#      their ratio says how much more the stand-in costs.
 #   3. Kernel memory per flagged IPv4 entry, from MemFree, with slab
 #      debugging off.  Goal: <= 64 bytes beyond the conntrack entry.
 #
@@ -122,19 +126,27 @@ describe()
 rate_of() { sed -n 's/.* \([0-9]*\)\/s$/\1/p'; }
 
 # In "nat", whose $N injected entries are still there, unflagged: one
-# tuple a request, then 64 tuples a request.
+# tuple a request, then 64 tuples a request, and while those are flagged,
+# sync reports next to ctnetlink lookups.
 bench_rates()
 {
-	local per set clear
+	local per set clear report lookup
 
 	insmod "$NF_CKPT_KO"
 	nat "$CKPTCTL" budget $((N * 2))
 	for per in 1 64; do
 		set=$(nat "$BULK" set $N $per | rate_of)
+		if [ $per = 64 ]; then
+			report=$(nat "$BULK" report $N 64 | rate_of)
+			lookup=$(nat "$BULK" get $N | rate_of)
+		fi
 		clear=$(nat "$BULK" clear $N $per | rate_of)
 		echo "# netlink rates, $N connections, $per a request, requests" \
 			"batched: flag set $set/s, flag clear $clear/s (goal > 100000/s)"
 	done
+	echo "# sync reports, 64 a request: $report/s; ctnetlink lookups of the" \
+		"same connections, one a request: $lookup/s; a lookup costs" \
+		"$(ratio "${report:-0}" "${lookup:-1}") reports"
 	rmmod nf_ckpt
 }
 
@@ -173,9 +185,10 @@ ktap_result "forwarding measured in every configuration" \
 	$(! grep -qx '0' /tmp/bench.* && [ -s /tmp/bench.none ]; echo $?)
 rates=$(bench_rates)
 echo "$rates"
-ktap_result "flag set and clear rates measured" \
+ktap_result "flag set, clear, report and lookup rates measured" \
 	$(! grep -q 'flag set /s\|flag clear /s' <<< "$rates" &&
-	  grep -q 'flag set [0-9]' <<< "$rates"; echo $?)
+	  grep -q 'flag set [0-9]' <<< "$rates" &&
+	  grep -q 'reports, 64 a request: [0-9][0-9]*/s; .*request: [0-9][0-9]*/s' <<< "$rates"; echo $?)
 memory=$(bench_memory)
 echo "$memory"
 ktap_result "memory per entry measured" \

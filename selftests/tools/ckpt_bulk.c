@@ -13,6 +13,11 @@
  *   ckpt_bulk clear N [K]     clear their flags, K tuples a message
  *   ckpt_bulk report N [K]    report them held by the peer (SYNC_SET
  *                             done), K tuples a message
+ *   ckpt_bulk get N           look each of them up through ctnetlink
+ *                             (IPCTNL_MSG_CT_GET, one a message, answered
+ *                             with the whole entry, not acknowledged):
+ *                             what ckpt-syncd-nockpt sends in place of
+ *                             sync reports
  *   ckpt_bulk rules N         N endpoint rules, UDP 198.18.a.b:p
  *   ckpt_bulk latency N       flag those N entries one at a time, 10 ms
  *                             apart, each time waiting for nf_ckpt to say
@@ -86,7 +91,20 @@ static int on_ack(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Send the batch and read one acknowledgement per request in it. */
+/* An answer that is not an acknowledgement: a lookup's entry. */
+static int on_answer(const struct nlmsghdr *nlh, void *data)
+{
+	struct bulk *b = data;
+
+	(void)nlh;
+	b->pending--;
+	return MNL_CB_OK;
+}
+
+/*
+ * Send the batch and read one answer per request in it: an
+ * acknowledgement, or (get) the entry.
+ */
 static int flush(struct bulk *b)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = on_ack };
@@ -108,7 +126,7 @@ static int flush(struct bulk *b)
 			return -1;
 		}
 		/* Errors are counted by on_ack; keep reading past them. */
-		mnl_cb_run2(rx, (size_t)n, 0, b->portid, NULL, b, ctl,
+		mnl_cb_run2(rx, (size_t)n, 0, b->portid, on_answer, b, ctl,
 			    NLMSG_MIN_TYPE);
 	}
 	return 0;
@@ -162,6 +180,33 @@ static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
 	nfct_set_attr_u32(ct, ATTR_STATUS, IPS_CONFIRMED | IPS_ASSURED);
 	if (inject_mark)
 		nfct_set_attr_u32(ct, ATTR_MARK, inject_mark);
+	nfct_nlmsg_build(nlh, ct);
+	nfct_destroy(ct);
+}
+
+static void build_get(struct bulk *b, struct nlmsghdr *nlh,
+		      unsigned long i, unsigned long count)
+{
+	struct nf_conntrack *ct = nfct_new();
+	struct nfgenmsg *nfg;
+	uint16_t sport;
+	uint32_t src;
+
+	(void)b;
+	(void)count;	/* ctnetlink looks up one entry a message */
+	entry_tuple(i, &src, &sport);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags &= ~NLM_F_ACK;	/* the entry, or an error, answers */
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_UDP);
+	nfct_set_attr_u32(ct, ATTR_IPV4_SRC, src);
+	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(198u << 24 | 19u << 16 | 1));
+	nfct_set_attr_u16(ct, ATTR_PORT_SRC, sport);
+	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(9));
 	nfct_nlmsg_build(nlh, ct);
 	nfct_destroy(ct);
 }
@@ -473,13 +518,17 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|inject-flagged|set|clear|report|rules|latency N [1..64]\n"
+		fprintf(stderr, "usage: ckpt_bulk inject|inject-flagged|get|set|clear|report|rules|latency N [1..64]\n"
 			"       ckpt_bulk events SECONDS\n");
 		return 2;
 	}
 
 	if (!strcmp(argv[1], "events")) {
 		err = count_events(count);
+	} else if (!strcmp(argv[1], "get")) {
+		if (open_socket(&b, NETLINK_NETFILTER))
+			return 1;
+		err = run(&b, argv[1], build_get, count, 1);
 	} else if (!strcmp(argv[1], "inject") || !strcmp(argv[1], "inject-flagged")) {
 		if (open_socket(&b, NETLINK_NETFILTER))
 			return 1;
