@@ -18,7 +18,8 @@
 #                                 exit code: 0 pass, 1 fail, 4 skip
 #
 # Guests boot Debian's packaged kernel (scripts/kernel-version) under QEMU
-# with software emulation, one vCPU and LAB_MEM MiB, with slab debugging.
+# with software emulation, LAB_SMP vCPUs (1) and LAB_MEM MiB, with slab
+# debugging.
 # The host's root is their root, read-only over virtio-9p under a tmpfs
 # overlay, so they run this very tree and the host's tools.  No guest has
 # any network but the links declared here.
@@ -26,6 +27,7 @@
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)
 LAB_MEM=${LAB_MEM:-512}
+LAB_SMP=${LAB_SMP:-1}
 LAB_TIMEOUT=${LAB_TIMEOUT:-300}
 # Slab debugging, unless a benchmark needs true object sizes (LAB_SLUB=).
 LAB_SLUB=${LAB_SLUB-slub_debug=FZPU}
@@ -202,7 +204,7 @@ lab_start()
 	: > "$LAB_LOGS/$guest.out"
 
 	# shellcheck disable=SC2086
-	qemu-system-x86_64 -machine q35 -accel "$LAB_ACCEL" -cpu max -smp 1 \
+	qemu-system-x86_64 -machine q35 -accel "$LAB_ACCEL" -cpu max -smp "$LAB_SMP" \
 		-m "$LAB_MEM" -nodefaults -no-reboot -display none \
 		-kernel "$LAB_KERNEL" -initrd "$LAB_INITRD" \
 		-append "$LAB_CMDLINE lab_init=$LAB_DIR/guest-init \
