@@ -7,6 +7,9 @@
 # make sparse     the module checked by sparse
 # make bench      benchmarks in guests and on the host, side by side
 # make demo       a narrated failover of an HA NAT pair, in a guest
+# make install    the module, programs, man pages, systemd units and
+#                 configuration (DESTDIR, PREFIX=/usr/local, SYSCONFDIR=/etc;
+#                 see scripts/install); make uninstall
 # make clean
 
 KVER    ?= $(shell scripts/kernel-version 2>/dev/null)
@@ -38,7 +41,7 @@ PCPD_SRC := userspace/pcpd/mapping.c
 PCPD_DEPS := $(PCPD_SRC) $(wildcard userspace/pcpd/*.h) $(PCP_DEPS)
 
 .PHONY: all module lab-modules userspace userspace-san deps check bench demo \
-	style sparse clean linux-source
+	style sparse clean linux-source install uninstall
 
 all: module userspace
 
@@ -185,6 +188,17 @@ $(BUILD)/fuzz/ckpt_syncd_wire_fuzz: selftests/fuzz/ckpt_syncd_wire_fuzz.c $(SYNC
 
 deps:
 	scripts/install-deps
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	      KVER="$(KVER)"
+
+install: all
+	@$(INSTALL_ENV) scripts/install
+
+uninstall:
+	@$(INSTALL_ENV) scripts/install --uninstall
 
 # The pieces of Debian's linux-source-6.1 we use at build time (checkpatch
 # and the kselftest harness header); never copied into the tree.
