@@ -64,8 +64,9 @@ static int print_usage(FILE *f)
 		"usage: pcpc [-j|--json] -s|--server SERVER map -p PROTO --port PORT\n"
 		"            [--lifetime S] [--suggest-port PORT] [--prefer-failure]\n"
 		"            [--checkpoint] [--nonce HEX] [--delete] [--third-party ADDR]\n"
-		"            [--filter ADDR[/LEN][:PORT]...]\n"
-		"       pcpc [-j] -s SERVER peer -p PROTO --port PORT --peer ADDR:PORT [--lifetime S]\n"
+		"            [--filter ADDR[/LEN][:PORT]|[ADDR6][/LEN][:PORT]|clear...]\n"
+		"       pcpc [-j] -s SERVER peer -p PROTO --port PORT\n"
+		"            --peer ADDR:PORT|[ADDR6]:PORT [--lifetime S]\n"
 		"            [--suggest-port PORT] [--checkpoint] [--nonce HEX]\n"
 		"       pcpc [-j] -s SERVER announce\n"
 		"       pcpc [-j] -s SERVER watch [--timeout S]\n");
@@ -147,12 +148,17 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		{ "filter", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *cmd = argv[0];
+	char name[16];
 	const struct protoent *pe;
 	bool nonce = false;
 	unsigned long v;
 	int opt;
 
-	r->opcode = strcmp(argv[0], "peer") ? PCP_OP_MAP : PCP_OP_PEER;
+	r->opcode = strcmp(cmd, "peer") ? PCP_OP_MAP : PCP_OP_PEER;
+	/* getopt's messages name the command as argv[0]. */
+	snprintf(name, sizeof(name), "pcpc %s", cmd);
+	argv[0] = name;
 	r->lifetime = 3600;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "p:", options, NULL)) != -1) {
@@ -193,7 +199,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 			break;
 		case 'r':
 			if (parse_peer(optarg, r))
-				return bad_value("peer (ADDR:PORT or [ADDR]:PORT)", optarg);
+				return bad_value("peer (ADDR:PORT or [ADDR6]:PORT)", optarg);
 			break;
 		case 'T':
 			r->third_party = true;
@@ -202,14 +208,14 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 			break;
 		case 'F':
 			if (r->n_filters == PCP_MAX_FILTERS || parse_filter(optarg, r))
-				return bad_value("filter (ADDR[/LEN][:PORT] or [ADDR][/LEN][:PORT])", optarg);
+				return bad_value("filter (ADDR[/LEN][:PORT], [ADDR6][/LEN][:PORT] or clear)", optarg);
 			break;
 		default:
 			return -1;
 		}
 	}
 	if (optind != argc || !r->protocol || !r->internal_port) {
-		fprintf(stderr, "pcpc: %s needs -p PROTO and --port PORT\n", argv[0]);
+		fprintf(stderr, "pcpc: %s needs -p PROTO and --port PORT\n", cmd);
 		return -1;
 	}
 	if (r->opcode == PCP_OP_PEER && !r->peer_port) {
