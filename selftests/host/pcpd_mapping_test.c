@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of pcpd's MAP mapping table (userspace/pcpd/mapping.c): the
- * rules of RFC 6887 sections 11.3 and 15 and the field notes on nonces,
- * deletes and refreshes (shared/spec/README.md, items 3 and 4).  KTAP.
+ * rules of RFC 6887 sections 11.2, 11.3 and 15 on nonces, deletes and
+ * refreshes (a refresh moves the expiry; a server that kept the first one
+ * dropped mappings refreshed on time).  KTAP.
  */
 
 #include <arpa/inet.h>

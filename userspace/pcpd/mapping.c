@@ -431,7 +431,8 @@ static void unlink_mapping(struct pcpd_map_table *t, struct pcpd_mapping *m)
 
 /*
  * Apply decision D, taken for REQ at NOW.  A refresh moves the expiry to
- * now + granted lifetime, never keeping the first expiry (field note 4).
+ * now + granted lifetime, never keeping the first expiry (a server that
+ * kept it dropped mappings whose clients refreshed them on time).
  * Returns the mapping created or refreshed, NULL otherwise (also when
  * memory runs out for a create: the caller answers NO_RESOURCES).
  */
