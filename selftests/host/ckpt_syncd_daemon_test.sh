@@ -14,8 +14,9 @@
 #     once its 10 ms timer has fired), with exit status 0; SIGHUP does
 #     not stop it;
 #   - a's resync of 200 000 entries keeps the link alive while it reads
-#     the dump: b, told to declare a peer dead after 300 ms of silence,
-#     never does, and ends with all of them.
+#     the dump: neither daemon, told to declare a peer dead after 600 ms
+#     of silence, ever does, and b ends with all of them; again when the
+#     running daemon is asked for a resync.
 
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$SELFTESTS_DIR/lib/syncpair.sh"
@@ -53,7 +54,7 @@ stop()
 
 pair_topology || ktap_skip_all "cannot make the namespaces"
 
-ktap_plan 9
+ktap_plan 11
 
 for port in $(seq 2000 2009); do	# unflagged: never sent
 	pair_ns a conntrack -I -p udp -s 10.9.0.1 -d 10.9.0.2 --sport "$port" --dport 9 \
@@ -94,15 +95,33 @@ BIG=200000
 stop b
 pair_ns a conntrack -F > /dev/null 2>&1
 pair_ns a "$BULK" inject-flagged $BIG > /dev/null
-pair_start b --keepalive 50 --dead 300
-before=$(grep -c 'peer state=down' "$DIR/b.log")
+pair_start b --keepalive 100 --dead 600
+before=$(cat "$DIR/a.log" "$DIR/b.log" | grep -c 'peer state=down')
 t0=$SECONDS
-pair_start a
+pair_start a --keepalive 100 --dead 600
 ktap_check "b's cache holds all $BIG entries of a's resync" \
 	wait_for 120 eval '[ "$(pair_status b external)" = $BIG ]'
 echo "# $BIG entries in about $((SECONDS - t0)) s (sanitizer builds)"
-ktap_result "b never declared a dead while a read its dump (--dead 300)" \
-	$([ "$(grep -c 'peer state=down' "$DIR/b.log")" = "$before" ]; echo $?)
+ktap_result "neither declared the other dead while a read its dump (--dead 600)" \
+	$([ "$(cat "$DIR/a.log" "$DIR/b.log" | grep -c 'peer state=down')" = "$before" ]
+	  echo $?)
+
+# The same from a's running loop, which goes on after it: b asks a for
+# its whole state.
+sessions=$(pair_status a sessions)
+asked=$(grep -c 'resync reason="the peer asked for it"' "$DIR/a.log")
+ip netns exec "$PAIR-b" "$PAIR_SYNCD" --control "$DIR/b.sock" --resync > /dev/null
+wait_for 60 eval '[ "$(pair_status a sessions)" -gt "$sessions" ] &&
+	[ "$(pair_status a lag_ms)" = 0 ]'
+sleep 1
+ktap_result "a resync b asked of a's running daemon: still no one declared dead, b holds $BIG" \
+	$([ "$(cat "$DIR/a.log" "$DIR/b.log" | grep -c 'peer state=down')" = "$before" ] &&
+	  [ "$(pair_status b external)" = $BIG ]; echo $?)
+# b asks until it sees the new session begin: its later HELLOs name the old.
+n=$(grep -c 'resync reason="the peer asked for it"' "$DIR/a.log")
+echo "# a resynchronised $((n - asked)) times for b's one request"
+ktap_result "...and a resynchronised once for it, not once more per HELLO" \
+	$([ $((n - asked)) = 1 ]; echo $?)
 
 stop b
 ktap_result "SIGTERM stops the other, exit 0" $?

@@ -97,8 +97,8 @@ int main(void)
 		printf("1..0 # SKIP no loopback UDP sockets\n");
 		return 4;
 	}
-	link_new_session(&a, t);
-	link_new_session(&b, t);
+	link_new_session(&a);
+	link_new_session(&b);
 
 	ktap_plan(PLAN);
 	ktap_check(a.rto_ms == 50 && !a.srtt_us, "before any round trip the timeout is --rto, 50 ms");

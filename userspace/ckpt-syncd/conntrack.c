@@ -208,13 +208,15 @@ int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn,
 	struct nfct_filter_dump *f;
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
+	uint32_t seq;
 	ssize_t n;
 	int ret;
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++k->seq;
+	/* BETWEEN may send requests of its own, with later numbers. */
+	nlh->nlmsg_seq = seq = ++k->seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
@@ -231,7 +233,7 @@ int kernel_dump_flagged(struct kernel *k, kernel_entry_fn fn,
 		n = mnl_socket_recvfrom(k->ct, buf, sizeof(buf));
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, k->seq, portid, on_ct, &p);
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, on_ct, &p);
 		if (ret > 0 && between)
 			between(arg);
 	} while (ret > 0);

@@ -77,7 +77,7 @@ void link_destroy(struct link *l)
 	l->ring = NULL;
 }
 
-void link_new_session(struct link *l, uint64_t now)
+void link_new_session(struct link *l)
 {
 	uint32_t s;
 
@@ -92,7 +92,6 @@ void link_new_session(struct link *l, uint64_t now)
 	l->sent_upto = 0;
 	l->open = false;
 	l->overflowed = false;
-	l->session_ms = now;
 	l->srtt_us = l->rttvar_us = 0;	/* perhaps another peer */
 	l->rto_ms = l->rto_min_ms;
 	l->stats.sessions++;
@@ -291,14 +290,19 @@ static void on_ack(struct link *l, const struct sync_hdr *h, uint64_t now)
 
 /*
  * The peer asks for a new session until it has seen the first message of
- * one; a session younger than a second is taken as the answer already.
+ * one.  A request naming an older session of ours is answered by the
+ * current one already, and so is one from a peer that has seen none of
+ * ours (session 0) while the current session's first message is not yet
+ * acknowledged: that message is on its way to it.
  */
-static void on_hello(struct link *l, const struct sync_hdr *h, uint64_t now)
+static void on_hello(struct link *l, const struct sync_hdr *h)
 {
-	if ((h->flags & SYNC_F_RESYNC) && now - l->session_ms > 1000) {
-		log_info("peer reason=\"asks for this node's whole state\"");
-		l->ops->resync_requested(l->arg);
-	}
+	if (!(h->flags & SYNC_F_RESYNC))
+		return;
+	if (h->ack_session != l->session && (h->ack_session || !l->acked))
+		return;
+	log_info("peer reason=\"asks for this node's whole state\"");
+	l->ops->resync_requested(l->arg);
 }
 
 /* Keep a message that came ahead of its turn, if it is in the window. */
@@ -384,7 +388,7 @@ static void on_datagram(struct link *l, const uint8_t *buf, size_t len,
 
 	on_ack(l, &h, now);
 	if (h.type == SYNC_MSG_HELLO)
-		on_hello(l, &h, now);
+		on_hello(l, &h);
 	else if (h.type == SYNC_MSG_DATA) {
 		uint32_t expect = l->expect;
 
@@ -432,11 +436,6 @@ void link_receive(struct link *l, uint64_t now)
 	link_flush(l, now);
 }
 
-void link_poll(struct link *l, uint64_t now)
-{
-	receive(l, now);
-	send_queued(l, now);
-}
 
 /*
  * Send again the oldest unacknowledged messages whose timeout passed, a
@@ -465,15 +464,28 @@ static void retransmit(struct link *l, uint64_t now)
 	}
 }
 
-void link_tick(struct link *l, uint64_t now)
+/* The timers' work, and what the window allows, the open message kept. */
+static void tick(struct link *l, uint64_t now)
 {
 	if (l->peer_up && now - l->last_heard_ms > l->dead_ms) {
 		l->peer_up = false;
 		l->ops->peer_state(l->arg, false);
 	}
 	retransmit(l, now);
-	link_flush(l, now);
+	send_queued(l, now);
 	if (now - l->last_hello_ms >= l->keepalive_ms || l->ack_due)
 		send_control(l, l->ack_due ? SYNC_MSG_ACK : SYNC_MSG_HELLO,
 			     now);
+}
+
+void link_tick(struct link *l, uint64_t now)
+{
+	close_msg(l);
+	tick(l, now);
+}
+
+void link_poll(struct link *l, uint64_t now)
+{
+	receive(l, now);
+	tick(l, now);
 }

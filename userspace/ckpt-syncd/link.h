@@ -70,7 +70,6 @@ struct link {
 	struct sync_writer w;	/* the message being filled, if open */
 	bool open;
 	bool overflowed;
-	uint64_t session_ms;	/* when the session started */
 
 	/* receiving */
 	uint32_t peer_session;
@@ -100,7 +99,7 @@ int link_init(struct link *l, int fd, const struct sockaddr_storage *peer,
 void link_destroy(struct link *l);
 
 /* Drop what is queued and start a session; the caller sends its state. */
-void link_new_session(struct link *l, uint64_t now);
+void link_new_session(struct link *l);
 
 /*
  * Queue a record: the sequence number of the message holding it, or 0 when
@@ -116,12 +115,14 @@ uint32_t link_put_marker(struct link *l, uint16_t type, uint64_t now);
 /* Close the open message and send what the window allows. */
 void link_flush(struct link *l, uint64_t now);
 
-/*
- * Read what the peer sent (acknowledging it), then send what the window
- * allows; link_poll() leaves the open message open, for long work (a
- * resync's dump) to service the link between its steps.
- */
+/* Read what the peer sent (acknowledging it), then send what the window allows. */
 void link_receive(struct link *l, uint64_t now);
+
+/*
+ * link_receive() and link_tick() at once, leaving the open message open:
+ * for long work (a resync's dump) to keep the link going between its
+ * steps, timeouts and keepalives included.
+ */
 void link_poll(struct link *l, uint64_t now);
 void link_tick(struct link *l, uint64_t now);
 

@@ -419,8 +419,11 @@ static void run(struct syncd *d, struct loop *lp)
 			d->resync_due = true;
 			d->resync_reason = "the queue to the peer overflowed";
 		}
-		if (d->resync_due)
-			syncd_resync(d, now);
+		if (d->resync_due) {
+			syncd_resync(d);
+			/* It used the link with later times. */
+			now = syncd_now_ms();
+		}
 		link_flush(&d->link, now);
 		link_tick(&d->link, now);
 		if (now - last_expiry >= 1000) {
@@ -483,7 +486,7 @@ static int daemon_main(const struct options *o)
 	log_info("started local=%s peer=%s control=%s mark=0x%08x",
 		 o->local, o->peer, o->control, d.kernel.mark_bit);
 	d.resync_reason = "start";
-	syncd_resync(&d, syncd_now_ms());
+	syncd_resync(&d);
 	run(&d, &lp);
 	ret = 0;
 	unlink(o->control);

@@ -210,8 +210,9 @@ static bool resend_map(void *arg, struct map_entry *e)
 }
 
 /*
- * Between the dump's reads: acknowledgements come in and more is sent, so
- * the peer applies the first entries while the rest are still read.
+ * Between the steps of a resync (its reports, the dump's reads): the peer
+ * keeps hearing from this node, acknowledgements come in and more is
+ * sent, so the peer applies the first entries while the rest are read.
  */
 static void service_link(void *arg)
 {
@@ -227,16 +228,25 @@ static void service_link(void *arg)
  * reported before are told pending first, since the peer that asked may
  * have lost them.
  */
-void syncd_resync(struct syncd *d, uint64_t now)
+void syncd_resync(struct syncd *d)
 {
 	const struct sync_entry *batch[REPORTS_A_CALL];
 	struct cache_entry *ce;
 	struct cache_iter it;
 	unsigned int n = 0;
+	uint64_t now;
 	int err;
 
 	log_info("resync reason=\"%s\" entries=%zu maps=%zu", d->resync_reason,
 		 d->internal.count, d->maps_local.count);
+	d->resync_due = false;
+	d->n_reports = 0;
+	d->first_report = 0;
+	/*
+	 * From here on the old session's acknowledgements count for nothing,
+	 * and the link is kept going while the reports are sent.
+	 */
+	link_new_session(&d->link);
 	cache_for_each(&d->internal, it, ce) {
 		if (!ce->reported)
 			continue;
@@ -245,22 +255,25 @@ void syncd_resync(struct syncd *d, uint64_t now)
 			kernel_report_sync(&d->kernel, batch, n,
 					   NF_CKPT_SYNC_PENDING);
 			n = 0;
+			service_link(d);
 		}
 	}
 	if (n)
 		kernel_report_sync(&d->kernel, batch, n, NF_CKPT_SYNC_PENDING);
-
 	cache_clear(&d->internal);
-	d->n_reports = 0;
-	d->first_report = 0;
-	d->resync_due = false;
-	link_new_session(&d->link, now);
+
+	now = syncd_now_ms();
 	link_put_marker(&d->link, SYNC_REC_RESYNC_BEGIN, now);
+	/*
+	 * The mappings first: the new session's acknowledgements, read
+	 * during the dump, must not confirm one by its old session's number.
+	 */
+	maps_walk(&d->maps_local, resend_map, d);
 	err = kernel_dump_flagged(&d->kernel, syncd_on_event, service_link, d);
 	if (err)
 		log_err("resync reason=\"conntrack dump failed: %s\"",
 			strerror(-err));
-	maps_walk(&d->maps_local, resend_map, d);
+	now = syncd_now_ms();
 	link_put_marker(&d->link, SYNC_REC_RESYNC_END, now);
 	link_flush(&d->link, now);
 	if (d->link.overflowed) {

@@ -64,7 +64,7 @@ uint64_t syncd_now_ms(void);
 /* sync.c */
 extern const struct link_ops syncd_link_ops;
 void syncd_on_event(void *arg, const struct sync_entry *e, bool gone);
-void syncd_resync(struct syncd *d, uint64_t now);
+void syncd_resync(struct syncd *d);
 void syncd_commit(struct syncd *d);
 
 /* feed.c */
