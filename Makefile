@@ -7,9 +7,9 @@
 # make sparse     the module checked by sparse
 # make bench      benchmarks in guests and on the host, side by side
 # make demo       a narrated failover of an HA NAT pair, in a guest
-# make install    the module, programs, man pages, systemd units and
-#                 configuration (DESTDIR, PREFIX=/usr/local, SYSCONFDIR=/etc;
-#                 see scripts/install); make uninstall
+# make install    what make built: the module, programs, man pages, systemd
+#                 units and configuration (DESTDIR, PREFIX=/usr/local,
+#                 SYSCONFDIR=/etc, UNITDIR; see scripts/install); make uninstall
 # make clean
 
 KVER    ?= $(shell scripts/kernel-version 2>/dev/null)
@@ -191,10 +191,12 @@ deps:
 
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
-	      KVER="$(KVER)"
+	      UNITDIR="$(UNITDIR)"
 
-install: all
+# What `make` built: run it first (as the user who builds, not as root).
+install:
 	@$(INSTALL_ENV) scripts/install
 
 uninstall:

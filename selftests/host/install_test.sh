@@ -16,7 +16,7 @@ done
 
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
-KVER=$("$TOP_DIR/scripts/kernel-version")
+KVER=$(modinfo -F vermagic "$TOP_DIR/nf_ckpt.ko" | cut -d ' ' -f 1)
 
 # inst DIR [VAR=VALUE...] [uninstall]: make install (or uninstall) into
 # DIR, its output passed on.
@@ -53,8 +53,9 @@ named_programs()
 }
 
 # programs_installed DIR PREFIX FILE...: every program the FILEs name under
-# PREFIX is installed in DIR, and there are at least 8 of them (3 units'
-# daemons, 3 notify scripts and their 3 ckpt-syncd).
+# PREFIX is installed in DIR, and there are at least 8 of them (2 units'
+# daemons, 3 notify scripts and their 3 ckpt-syncd; the gate's unit runs
+# /usr/sbin/nft).
 programs_installed()
 {
 	local dir=$1 prefix=$2 p n=0 ok=0
@@ -77,11 +78,23 @@ kept_edit()
 		[ ! -e "$A/etc/ckpt/gate.nft.new" ]
 }
 
+# Only what install put: an operator's file in the doc directory stays.
 removed_all()
 {
+	echo notes > "$A/usr/local/share/doc/nf-ckpt/site-notes"
 	inst "$A" uninstall || return 1
-	find "$A/usr" "$A/lib" -type f | grep . && return 1
-	return 0
+	find "$A/usr" "$A/lib" -type f | grep -v '/doc/nf-ckpt/site-notes$' && return 1
+	[ -f "$A/usr/local/share/doc/nf-ckpt/site-notes" ]
+}
+
+# bad_prefix PREFIX: refused, with the reason, nothing installed.
+bad_prefix()
+{
+	local out
+
+	out=$(inst "$ROOT/c" PREFIX="$1" 2>&1) && return 1
+	echo "$out"
+	[[ $out == *"is not an absolute path"* ]] && [ ! -e "$ROOT/c" ]
 }
 
 other_paths()
@@ -97,7 +110,7 @@ other_paths()
 		"$B/opt/nat/share/doc"
 }
 
-ktap_plan 10
+ktap_plan 12
 
 A=$ROOT/a
 B=$ROOT/b
@@ -120,9 +133,9 @@ ktap_check "units and keepalived example name the installed programs" \
 
 echo "# operator's edit" >> "$A/etc/pcpd.conf"
 ktap_check "a second install succeeds" inst "$A"
-ktap_check "...keeps the edited pcpd.conf, the shipped one beside it, and no .new of an unchanged file" \
+ktap_check "...keeps the edited pcpd.conf, the shipped one beside it, no .new of the others" \
 	kept_edit
-ktap_check "make uninstall removes the programs, units and module" removed_all
+ktap_check "make uninstall removes the programs, units and module, and only them" removed_all
 ktap_check "...and keeps the configuration" \
 	every_file "$A" 644 /etc/ckpt/ckpt-syncd.conf /etc/ckpt/gate.nft /etc/pcpd.conf
 
@@ -131,4 +144,7 @@ ktap_check "install under PREFIX=/opt/nat SYSCONFDIR=/srv/etc" \
 ktap_check "...its units and example name its programs and its configuration" \
 	eval 'programs_installed "$B" /opt/nat "$B"/opt/nat/lib/systemd/system/*.service \
 		"$B/opt/nat/share/doc/nf-ckpt/keepalived.conf.example" && other_paths'
+ktap_check "a PREFIX with a character the rewrite would misread is refused" \
+	bad_prefix '/opt/a|b'
+ktap_check "a relative PREFIX is refused" bad_prefix opt/nat
 ktap_finish
