@@ -149,7 +149,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0];
-	char name[16];
+	static char name[16];	/* argv[0] while getopt runs */
 	const struct protoent *pe;
 	bool nonce = false;
 	unsigned long v;
