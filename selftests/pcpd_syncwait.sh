@@ -14,6 +14,11 @@
 #   3. with the sync link cut, both wait sync-wait (500 ms), are answered
 #      without the option, and the rule and the flag are taken back;
 #   4. with the link back, the same requests are granted again;
+#   4b. a PEER waits (pcpd restarted with a sync-wait of 10 s) while pcpd
+#      is stopped and 5 000 sync notifications overrun its socket, the
+#      PEER's own among the lost: pcpd, let go, reads the overrun, asks
+#      nf_ckpt for the waiting PEER's state and confirms it, never letting
+#      it time out;
 #   5. with nat-a's ckpt-syncd stopped, pcpd answers at once, without the
 #      option, naming the reason.
 
@@ -23,6 +28,7 @@ in_guest "$@"
 . "$SELFTESTS_DIR/lib/ha.sh"
 
 MARK=0x80000000
+BULK=$TOP_DIR/build/ckpt_bulk	# fast: its work must fit in a sync-wait
 LOG=$HA_RUN/nat-a.pcpd.log
 # Renewals must give the nonce of the request that made the mapping.
 N1=0102030405060708090a0b01
@@ -43,7 +49,7 @@ timed() { local t0; t0=$(date +%s%N); out=$("$@"); took=$((($(date +%s%N) - t0) 
 command -v keepalived > /dev/null || ktap_skip_all "keepalived is not installed"
 ha_topology || ktap_skip_all "cannot build the topology"
 
-ktap_plan 12
+ktap_plan 14
 
 ha_syncd nat-a && ha_syncd nat-b
 ha_keepalived nat-a 150
@@ -116,6 +122,46 @@ ktap_result "link back: the same MAP is granted, and nat-b holds both" \
 out=$(pcpc peer -p udp --port 5001 --peer $HA_SERVER:7000 --checkpoint --lifetime 600 --nonce $N3)
 ktap_result "link back: the PEER is granted" \
 	$([[ $out == *'"checkpoint_granted":true'* ]] && flagged 5001; echo $?)
+
+# 4b. Sync notifications lost while a PEER waits.  pcpd again, with the
+# longest sync-wait, for what follows to happen while the PEER waits.
+pid=$(cat "$HA_RUN/nat-a.pcpd.pid")
+kill "$pid"
+wait "$pid"
+ha_pcpd nat-a --sync-wait 10000
+pid=$(cat "$HA_RUN/nat-a.pcpd.pid")
+ha_wait 10 eval '[ "$(pstatus replica)" = connected ]'
+confirmed=$(pstatus sync_confirmed)
+timeouts=$(pstatus sync_timeouts)
+ip -n nat-a link set a-sync down
+udp_out 5003
+# pcpc gives up after its 3 tries; what pcpd does is read from its status.
+pcpc peer -p udp --port 5003 --peer $HA_SERVER:7000 --checkpoint --lifetime 600 \
+	> /dev/null 2>&1 &
+asked=$!
+ha_wait 5 eval '[ "$(pstatus sync_listening)" = yes ]'
+# pcpc's later tries would make pcpd look again: they are dropped.
+ip netns exec nat-a nft add table ip test_drop_pcp
+ip netns exec nat-a nft add chain ip test_drop_pcp in \
+	'{ type filter hook input priority -400; }'
+ip netns exec nat-a nft add rule ip test_drop_pcp in udp dport 5351 drop
+kill -STOP "$pid"
+t0=$SECONDS
+ip netns exec nat-a "$BULK" inject 5000 > /dev/null
+ip netns exec nat-a "$BULK" set 5000 64 > /dev/null
+ip netns exec nat-a "$BULK" report 5000 64 > /dev/null
+ip -n nat-a link set a-sync up
+ha_wait 8 eval 'ip netns exec nat-a "$CKPTCTL" get -p udp -s $HA_CLIENT -d $HA_SERVER \
+	--sport 5003 --dport 7000 | grep -q "sync=done"'
+echo "# pcpd stopped for $((SECONDS - t0)) s"
+kill -CONT "$pid"
+ktap_check "notifications overrun while pcpd was stopped: it says so" \
+	ha_wait 10 grep -q 'sync-notifications-failed reason="No buffer space available"' "$LOG"
+ktap_result "...and confirms the waiting PEER from nf_ckpt's state, no time-out" \
+	$(ha_wait 10 eval '[ "$(pstatus sync_confirmed)" -gt "$confirmed" ]' &&
+	  [ "$(pstatus sync_timeouts)" = "$timeouts" ] && flagged 5003; echo $?)
+wait "$asked"
+ip netns exec nat-a nft delete table ip test_drop_pcp
 
 # 5. No ckpt-syncd at all on nat-a.
 ha_stop_syncd nat-a

@@ -252,13 +252,14 @@ ha_keepalived()
 	echo $! > "$HA_RUN/$node.keepalived.ppid"
 }
 
-# ha_pcpd NODE: pcpd on NODE, serving the inside virtual address (it
-# binds it before the address is there) and replicating its check-pointed
-# mappings through NODE's ckpt-syncd; its log is $HA_RUN/NODE.pcpd.log.
+# ha_pcpd NODE [OPTION...]: pcpd on NODE, with OPTIONs, serving the inside
+# virtual address (it binds it before the address is there) and
+# replicating its check-pointed mappings through NODE's ckpt-syncd; its
+# log is $HA_RUN/NODE.pcpd.log.
 ha_pcpd()
 {
 	ip netns exec "$1" "$PCPD" --listen $HA_VIP_IN --external $HA_VIP_OUT \
-		--syncd "$HA_RUN/$1.sock" --control "$HA_RUN/$1.pcpd.sock" \
+		--syncd "$HA_RUN/$1.sock" --control "$HA_RUN/$1.pcpd.sock" "${@:2}" \
 		>> "$HA_RUN/$1.pcpd.log" 2>&1 &
 	echo $! > "$HA_RUN/$1.pcpd.pid"
 }
