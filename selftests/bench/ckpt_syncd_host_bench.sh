@@ -6,10 +6,10 @@
 # side (build/ckpt-syncd-nockpt: the flag is mark bit 31, set by
 # ckpt_bulk inject-flagged).  Its sync reports are stood in for by a
 # ctnetlink lookup of each connection, answered with the whole entry and
-# waited for: more work than nf_ckpt's report, which nf_ckpt_bench.sh
-# measures next to the same lookup in a guest (there a report costs a
-# fifth to a sixth of one).  So "with lookups" is below what ckpt-syncd
-# does with nf_ckpt here, and "no reports" above it.  Two namespaces, a
+# waited for: more work than nf_ckpt's report while nobody is in its sync
+# group, which nf_ckpt_bench.sh measures next to the same lookup in a
+# guest (there a lookup cost 5 to 7 reports).  So "with lookups" is below
+# what ckpt-syncd does with nf_ckpt here, and "no reports" above it.  Two namespaces, a
 # and b, joined by a veth as the sync link, one daemon in each, like two
 # machines.  Measured, for each N:
 #

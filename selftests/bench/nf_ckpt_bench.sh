@@ -188,7 +188,8 @@ echo "$rates"
 ktap_result "flag set, clear, report and lookup rates measured" \
 	$(! grep -q 'flag set /s\|flag clear /s' <<< "$rates" &&
 	  grep -q 'flag set [0-9]' <<< "$rates" &&
-	  grep -q 'reports, 64 a request: [0-9][0-9]*/s; .*request: [0-9][0-9]*/s' <<< "$rates"; echo $?)
+	  grep -q 'reports, 64 a request: [0-9][0-9]*/s; .*request: [0-9][0-9]*/s' \
+		<<< "$rates"; echo $?)
 memory=$(bench_memory)
 echo "$memory"
 ktap_result "memory per entry measured" \

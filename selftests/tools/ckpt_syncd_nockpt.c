@@ -7,13 +7,15 @@
  * ever comes; nothing is adopted.
  *
  * A sync report, in nf_ckpt one tuple of a 64-tuple SYNC_SET request (a
- * conntrack lookup and a state byte written), is stood in for by more
- * work than that: a ctnetlink IPCTNL_MSG_CT_GET of the connection, which
- * looks it up, copies the whole entry into an answer, and is waited for
- * (reports are not).  So a throughput measured with this binary is below
- * what ckpt-syncd does with nf_ckpt on the same CPUs; ckpt_bulk's `get`
- * and `report` measure the two side by side where nf_ckpt loads.  With
- * NOCKPT_REPORTS=none in its environment it sends nothing in their place.
+ * conntrack lookup and a state byte written; a notification too while
+ * pcpd is in nf_ckpt's sync group), is stood in for by more work than
+ * that: a ctnetlink IPCTNL_MSG_CT_GET of the connection, which looks it
+ * up, copies the whole entry into an answer, and is waited for (reports
+ * are not).  So a throughput measured with this binary is below what
+ * ckpt-syncd does with nf_ckpt on the same CPUs while the sync group is
+ * empty, as in bulk; ckpt_bulk's `get` and `report` measure the two side
+ * by side where nf_ckpt loads.  With NOCKPT_REPORTS=none in its
+ * environment it sends nothing in their place.
  *
  * Everything else (conntrack events and dumps, the caches, the link, the
  * peer's cache) is ckpt-syncd's own code.  Not installed.
