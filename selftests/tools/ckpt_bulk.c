@@ -152,19 +152,20 @@ static void commit_msg(struct bulk *b, struct nlmsghdr *nlh)
 
 static uint32_t inject_mark;	/* inject-flagged: the flag's bit */
 
-static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
-			 unsigned long i, unsigned long count)
+/*
+ * A ctnetlink request of type MSG about entry I: its header and tuple, in
+ * a conntrack object the caller may add to, then builds into NLH.
+ */
+static struct nf_conntrack *entry_request(struct nlmsghdr *nlh,
+					  unsigned long i, uint8_t msg)
 {
 	struct nf_conntrack *ct = nfct_new();
 	struct nfgenmsg *nfg;
 	uint16_t sport;
 	uint32_t src;
 
-	(void)b;
-	(void)count;	/* ctnetlink creates one entry a message */
 	entry_tuple(i, &src, &sport);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
-	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_INET;
 	nfg->version = NFNETLINK_V0;
@@ -175,6 +176,17 @@ static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
 	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(198u << 24 | 19u << 16 | 1));
 	nfct_set_attr_u16(ct, ATTR_PORT_SRC, sport);
 	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(9));
+	return ct;
+}
+
+static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
+			 unsigned long i, unsigned long count)
+{
+	struct nf_conntrack *ct = entry_request(nlh, i, IPCTNL_MSG_CT_NEW);
+
+	(void)b;
+	(void)count;	/* ctnetlink creates one entry a message */
+	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
 	nfct_setobjopt(ct, NFCT_SOPT_SETUP_REPLY);
 	nfct_set_attr_u32(ct, ATTR_TIMEOUT, 3600);
 	nfct_set_attr_u32(ct, ATTR_STATUS, IPS_CONFIRMED | IPS_ASSURED);
@@ -187,26 +199,11 @@ static void build_inject(struct bulk *b, struct nlmsghdr *nlh,
 static void build_get(struct bulk *b, struct nlmsghdr *nlh,
 		      unsigned long i, unsigned long count)
 {
-	struct nf_conntrack *ct = nfct_new();
-	struct nfgenmsg *nfg;
-	uint16_t sport;
-	uint32_t src;
+	struct nf_conntrack *ct = entry_request(nlh, i, IPCTNL_MSG_CT_GET);
 
 	(void)b;
 	(void)count;	/* ctnetlink looks up one entry a message */
-	entry_tuple(i, &src, &sport);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags &= ~NLM_F_ACK;	/* the entry, or an error, answers */
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;
-	nfg->version = NFNETLINK_V0;
-
-	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
-	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_UDP);
-	nfct_set_attr_u32(ct, ATTR_IPV4_SRC, src);
-	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(198u << 24 | 19u << 16 | 1));
-	nfct_set_attr_u16(ct, ATTR_PORT_SRC, sport);
-	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(9));
 	nfct_nlmsg_build(nlh, ct);
 	nfct_destroy(ct);
 }
