@@ -4,7 +4,8 @@
  * links on loopback UDP sockets, driven by a clock of the test's own, so
  * that round trips are exact.  The retransmission timeout follows RFC
  * 6298 from the round trips of messages sent once, backs off when the
- * oldest message times out, and never goes under --rto.  KTAP.
+ * oldest message times out, and never goes under --rto; a message sent
+ * after the caller read its time is not taken as timed out.  KTAP.
  */
 
 #include <arpa/inet.h>
@@ -17,7 +18,7 @@
 #include "link.h"
 #include "log.h"
 
-#define PLAN 8
+#define PLAN 9
 
 static unsigned int records;
 
@@ -139,6 +140,18 @@ int main(void)
 	link_receive(&a, t + 400);
 	ktap_check(a.acked == a.sent_upto && a.srtt_us == before,
 		   "the acknowledgement of a message sent again gives no round trip (Karn)");
+
+	/*
+	 * The daemon reads its time once a turn; what it sends meanwhile is
+	 * stamped later.  A tick with the earlier time sends nothing again.
+	 */
+	t += 1000;
+	link_put_marker(&a, SYNC_REC_RESYNC_BEGIN, t + 1);
+	link_flush(&a, t + 1);
+	before = (uint32_t)a.stats.retransmitted;
+	link_tick(&a, t);
+	ktap_check(a.stats.retransmitted == before && a.rto_ms == 200,
+		   "a message stamped after the tick's time is not sent again");
 
 	link_destroy(&a);
 	link_destroy(&b);

@@ -450,8 +450,8 @@ static void retransmit(struct link *l, uint64_t now)
 	for (seq = l->acked + 1; seq <= l->sent_upto && n < RETRANSMIT_BURST;
 	     seq++) {
 		m = slot(l, seq);
-		if (now - m->sent_ms < l->rto_ms)
-			continue;
+		if (m->sent_ms > now || now - m->sent_ms < l->rto_ms)
+			continue;	/* sent after NOW was read, or recently */
 		/* The oldest timed out: back off (RFC 6298 section 5.5). */
 		if (seq == l->acked + 1)
 			l->rto_ms = l->rto_ms > RTO_MAX_MS / 2 ? RTO_MAX_MS :

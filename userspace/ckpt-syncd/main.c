@@ -419,11 +419,10 @@ static void run(struct syncd *d, struct loop *lp)
 			d->resync_due = true;
 			d->resync_reason = "the queue to the peer overflowed";
 		}
-		if (d->resync_due) {
+		if (d->resync_due)
 			syncd_resync(d);
-			/* It used the link with later times. */
-			now = syncd_now_ms();
-		}
+		/* What ran may have stamped the link with times after NOW. */
+		now = syncd_now_ms();
 		link_flush(&d->link, now);
 		link_tick(&d->link, now);
 		if (now - last_expiry >= 1000) {
