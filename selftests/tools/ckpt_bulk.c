@@ -515,7 +515,8 @@ int main(int argc, char **argv)
 	count = argc >= 3 ? strtoul(argv[2], NULL, 0) : 0;
 	per_msg = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	if (!count || argc > 4 || !per_msg || per_msg > MAX_PER_MSG) {
-		fprintf(stderr, "usage: ckpt_bulk inject|inject-flagged|get|set|clear|report|rules|latency N [1..64]\n"
+		fprintf(stderr, "usage: ckpt_bulk COMMAND N [1..64]\n"
+			"       COMMAND: inject inject-flagged get set clear report rules latency\n"
 			"       ckpt_bulk events SECONDS\n");
 		return 2;
 	}

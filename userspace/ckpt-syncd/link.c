@@ -436,7 +436,6 @@ void link_receive(struct link *l, uint64_t now)
 	link_flush(l, now);
 }
 
-
 /*
  * Send again the oldest unacknowledged messages whose timeout passed, a
  * few a tick: the peer holds what came after a gap, so filling the gap

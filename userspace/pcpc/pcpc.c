@@ -93,6 +93,9 @@ static int parse_peer(const char *s, struct pcp_request *r)
 	return 0;
 }
 
+/* What a bad --filter is told it should have been. */
+#define FILTER_FORMS "filter (ADDR[/LEN][:PORT], [ADDR6][/LEN][:PORT] or clear)"
+
 /*
  * A FILTER option's remote peer: IPV4[/LEN][:PORT] or
  * [IPV6][/LEN][:PORT] ("clear": prefix length 0).
@@ -208,7 +211,7 @@ static int parse_map(int argc, char **argv, struct pcp_request *r)
 			break;
 		case 'F':
 			if (r->n_filters == PCP_MAX_FILTERS || parse_filter(optarg, r))
-				return bad_value("filter (ADDR[/LEN][:PORT], [ADDR6][/LEN][:PORT] or clear)", optarg);
+				return bad_value(FILTER_FORMS, optarg);
 			break;
 		default:
 			return -1;
